@@ -123,6 +123,7 @@ static void test_vm_exit_mid_epoch_then_second_vm(void)
 	struct truth_cmp c;
 	struct vmchild a, b;
 	struct tracker *t;
+	const uint64_t *bm;
 	uint64_t np;
 	int va = -1, vb = -1, e;
 	char err[256];
@@ -161,7 +162,8 @@ static void test_vm_exit_mid_epoch_then_second_vm(void)
 		if (!ASSERT_OK(vmchild__epoch(&b, 200, NULL), b.err))
 			goto cleanup;
 		tracker__harvest(t);
-		c = truth_compare(b.truth, tracker__vm_bitmap(t, vb, &np), np);
+		bm = tracker__vm_bitmap(t, vb, &np);
+		c = truth_compare(b.truth, bm, np);
 		ASSERT_TRUE(c.tp > 0, "second VM dirtied pages");
 		ASSERT_EQ(c.fp, 0, "no pages left over from the first VM");
 		ASSERT_EQ(c.fn, 0, "second VM fully seen");
@@ -205,6 +207,7 @@ static void test_ringbuf_overflow_counted(void)
 	struct truth_cmp c;
 	struct vmchild vmc;
 	struct tracker *t;
+	const uint64_t *bm;
 	uint64_t np, events;
 	int vm = -1, n;
 	char err[256];
@@ -228,7 +231,8 @@ static void test_ringbuf_overflow_counted(void)
 	if (!ASSERT_OK(vmchild__epoch(&vmc, 300, NULL), vmc.err))
 		goto cleanup;
 	tracker__harvest(t);
-	c = truth_compare(vmc.truth, tracker__vm_bitmap(t, vm, &np), np);
+	bm = tracker__vm_bitmap(t, vm, &np);
+	c = truth_compare(vmc.truth, bm, np);
 	ASSERT_EQ(c.fp + c.fn, 0, "bitmap exact despite the overflow");
 	ASSERT_OK(tracker__stats(t, &st), "stats");
 	events = st.events[PRECOPY_HOOK_RING_PUSH];

@@ -243,6 +243,7 @@ static void test_two_vms_at_once(void)
 		goto cleanup;
 	for (e = 0; e < 3; e++) {
 		struct truth_cmp ra, rb;
+		const uint64_t *sa, *sb;
 		uint64_t na, nb;
 
 		if (!ASSERT_OK(vmchild__begin(&a, EPOCH_MS), "begin a") ||
@@ -251,8 +252,10 @@ static void test_two_vms_at_once(void)
 		    !ASSERT_OK(vmchild__end(&b, NULL), b.err))
 			goto cleanup;
 		tracker__harvest(t);
-		ra = truth_compare(a.truth, tracker__vm_bitmap(t, va, &na), na);
-		rb = truth_compare(b.truth, tracker__vm_bitmap(t, vb, &nb), nb);
+		sa = tracker__vm_bitmap(t, va, &na);
+		sb = tracker__vm_bitmap(t, vb, &nb);
+		ra = truth_compare(a.truth, sa, na);
+		rb = truth_compare(b.truth, sb, nb);
 		ASSERT_EQ(na, a.pages, "pages of a");
 		ASSERT_EQ(nb, b.pages, "pages of b");
 		ASSERT_TRUE(ra.tp > 0 && rb.tp > 0, "both VMs dirtied pages");

@@ -639,10 +639,22 @@ int workvm__run(struct workvm *vm, unsigned int ms, uint64_t *truth,
 		case KVM_EXIT_HLT:
 			halted = true;
 			break;
-		case KVM_EXIT_DIRTY_RING_FULL:
+		case KVM_EXIT_DIRTY_RING_FULL: {
+			uint64_t before = ep->ring_entries;
+
 			ep->ring_full++;
 			ret = harvest_ring(vm, truth, ep);
+			if (!ret && ep->ring_entries == before) {
+				/* Full, yet nothing where we harvest: KVM ran
+				 * past the ring's end and overwrote entries. */
+				snprintf(vm->error, sizeof(vm->error),
+					 "KVM's dirty ring overflowed: its log "
+					 "is lost (guest ran too long between "
+					 "exits; boot it with tick=32)");
+				ret = -EIO;
+			}
 			break;
+		}
 		case KVM_EXIT_MMIO:
 		case KVM_EXIT_INTR:
 			break;

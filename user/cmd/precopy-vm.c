@@ -1,0 +1,286 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * precopy-vm - run the project's workload VM on /dev/kvm and report KVM's
+ * own dirty log per epoch: the ground truth the tracker is checked against.
+ *
+ * While it runs, it publishes its guest memory map to
+ * /run/precopy/<pid>.memmap so precopy-trace can attach by pid.
+ */
+#include <argp.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "trace.h"
+#include "workvm.h"
+
+static struct env {
+	struct workvm_config vm;
+	unsigned int epoch_ms;
+	long epochs;         /* 0: until a signal */
+	const char *truth;   /* trace file of KVM's log, or NULL */
+	bool json;
+	bool quiet;
+	char cmdline[1024];
+} env = {
+	.epoch_ms = 1000,
+};
+
+static volatile sig_atomic_t exiting;
+
+const char *argp_program_version = "precopy-vm 0.1";
+static const char doc[] =
+	"Run the workload VM and print KVM's own dirty log per epoch.\n"
+	"\n"
+	"USAGE: precopy-vm [OPTION...] PATTERN [KEY=VALUE...]\n"
+	"\n"
+	"PATTERN is one of hotcold, zipf, seqsweep, random, phases, idle;\n"
+	"KEY=VALUE are the guest's parameters (see tools/guest/guest_abi.h),\n"
+	"e.g. hot=128 hotpct=80, ws=4096 phase_writes=100000, delay=100.\n"
+	"\n"
+	"EXAMPLES:\n"
+	"  precopy-vm hotcold                  # 256 MiB, ring mode, 1 s epochs\n"
+	"  precopy-vm -l bitmap -n 5 seqsweep  # five epochs in bitmap mode\n"
+	"  precopy-vm -t truth.trace.gz zipf   # record KVM's log as a trace\n";
+
+static const struct argp_option opts[] = {
+	{ "mem", 'm', "MIB", 0, "Guest memory in MiB, 4..3072 (default 256)", 0 },
+	{ "log", 'l', "MODE", 0, "Dirty logging: ring (default) or bitmap", 0 },
+	{ "ring-entries", 'r', "N", 0, "Dirty ring entries, power of two (default 4096)", 0 },
+	{ "epoch", 'e', "MS", 0, "Epoch length in ms (default 1000)", 0 },
+	{ "epochs", 'n', "N", 0, "Stop after N epochs (default: until Ctrl-C)", 0 },
+	{ "guest", 'g', "FILE", 0, "Guest image (default: build/guest/guest.elf)", 0 },
+	{ "truth", 't', "FILE", 0, "Record KVM's log as a trace (.gz: compressed)", 0 },
+	{ "serial", 's', NULL, 0, "Show the guest's serial output", 0 },
+	{ "json", 'j', NULL, 0, "One JSON object per epoch", 0 },
+	{ "quiet", 'q', NULL, 0, "Print nothing per epoch", 0 },
+	{},
+};
+
+static long parse_long(const char *arg, long min, long max,
+		       struct argp_state *state, const char *what)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (errno || *end || end == arg || v < min || v > max)
+		argp_error(state, "invalid %s '%s' (expected %ld..%ld)", what,
+			   arg, min, max);
+	return v;
+}
+
+static error_t parse_arg(int key, char *arg, struct argp_state *state)
+{
+	size_t n;
+
+	switch (key) {
+	case 'm':
+		env.vm.mem_mib = parse_long(arg, 4, 3072, state, "memory size");
+		break;
+	case 'l':
+		if (!strcmp(arg, "ring"))
+			env.vm.mode = WORKVM_LOG_RING;
+		else if (!strcmp(arg, "bitmap"))
+			env.vm.mode = WORKVM_LOG_BITMAP;
+		else
+			argp_error(state, "invalid log mode '%s' (ring or "
+				   "bitmap)", arg);
+		break;
+	case 'r':
+		env.vm.ring_entries = parse_long(arg, 64, 65536, state,
+						 "ring entries");
+		break;
+	case 'e':
+		env.epoch_ms = parse_long(arg, 1, 3600000, state, "epoch");
+		break;
+	case 'n':
+		env.epochs = parse_long(arg, 1, 1L << 40, state, "epoch count");
+		break;
+	case 'g':
+		env.vm.guest_path = arg;
+		break;
+	case 't':
+		env.truth = arg;
+		break;
+	case 's':
+		env.vm.serial_echo = true;
+		break;
+	case 'j':
+		env.json = true;
+		break;
+	case 'q':
+		env.quiet = true;
+		break;
+	case ARGP_KEY_ARG:
+		n = strlen(env.cmdline);
+		if (state->arg_num == 0) {
+			snprintf(env.cmdline, sizeof(env.cmdline),
+				 "pattern=%s", arg);
+		} else if (!strchr(arg, '=')) {
+			argp_error(state, "guest parameter '%s' is not "
+				   "KEY=VALUE", arg);
+		} else if (n + strlen(arg) + 2 > sizeof(env.cmdline)) {
+			argp_error(state, "guest parameters too long");
+		} else {
+			snprintf(env.cmdline + n, sizeof(env.cmdline) - n,
+				 " %s", arg);
+		}
+		break;
+	case ARGP_KEY_END:
+		if (state->arg_num < 1)
+			argp_error(state, "PATTERN is required");
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	exiting = 1;
+}
+
+/* Append the epoch's KVM log to the truth trace: one event per page, at
+ * the epoch's end time, after an epoch marker at its start. */
+static int record_epoch(struct trace_writer *w, uint64_t start_us,
+			uint64_t end_us, const uint64_t *truth, uint64_t pages)
+{
+	uint64_t wd;
+	int ret;
+
+	ret = trace_writer__mark_epoch(w, start_us);
+	for (wd = 0; !ret && wd < (pages + 63) / 64; wd++) {
+		uint64_t bits = truth[wd];
+
+		while (bits && !ret) {
+			ret = trace_writer__write_event(
+				w, end_us, wd * 64 + __builtin_ctzll(bits));
+			bits &= bits - 1;
+		}
+	}
+	return ret;
+}
+
+static struct trace_writer *open_truth(const struct workvm *vm)
+{
+	enum trace_format fmt = TRACE_FMT_TEXT;
+	struct trace_header hdr;
+	size_t n = strlen(env.truth);
+	char epoch[32];
+
+	if (n > 3 && !strcmp(env.truth + n - 3, ".gz"))
+		fmt = TRACE_FMT_TEXT_GZ;
+	if (trace_header__init(&hdr, 4096, workvm__pages(vm)))
+		return NULL;
+	snprintf(epoch, sizeof(epoch), "%u", env.epoch_ms * 1000);
+	trace_header__set(&hdr, "source", "kvm-dirty-log");
+	trace_header__set(&hdr, "mode", workvm__mode(vm) == WORKVM_LOG_RING
+						 ? "ring" : "bitmap");
+	trace_header__set(&hdr, "epoch_us", epoch);
+	trace_header__set(&hdr, "command", env.cmdline);
+	return trace_writer__open(env.truth, fmt, &hdr);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct argp argp = { opts, parse_arg, NULL, doc, NULL,
+					  NULL, NULL };
+	struct trace_writer *tw = NULL;
+	struct workvm *vm = NULL;
+	struct workvm_epoch ep;
+	uint64_t *truth = NULL, pages, t_us = 0;
+	char err[256];
+	long e;
+	int ret, status = 1;
+
+	env.vm = workvm_config__default();
+	ret = argp_parse(&argp, argc, argv, 0, NULL, NULL);
+	if (ret)
+		return 2;
+	env.vm.cmdline = env.cmdline;
+
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	vm = workvm__create(&env.vm, err, sizeof(err));
+	if (!vm) {
+		fprintf(stderr, "precopy-vm: %s\n", err);
+		return 1;
+	}
+	pages = workvm__pages(vm);
+	truth = calloc((pages + 63) / 64, 8);
+	if (!truth) {
+		fprintf(stderr, "precopy-vm: out of memory\n");
+		goto cleanup;
+	}
+	if (env.truth && !(tw = open_truth(vm))) {
+		fprintf(stderr, "precopy-vm: cannot write %s: %s\n", env.truth,
+			strerror(errno));
+		goto cleanup;
+	}
+	ret = memmap__publish(getpid(), workvm__memmap(vm));
+	if (ret) {
+		fprintf(stderr, "precopy-vm: cannot publish the memory map in "
+			MEMMAP_DIR ": %s\n", strerror(-ret));
+		goto cleanup;
+	}
+	if (!env.quiet && !env.json)
+		printf("precopy-vm: pid %d, %llu MiB, %s mode, guest \"%s\"\n",
+		       (int)getpid(), (unsigned long long)env.vm.mem_mib,
+		       env.vm.mode == WORKVM_LOG_RING ? "ring" : "bitmap",
+		       env.cmdline);
+	fflush(stdout);
+
+	for (e = 0; !exiting && (!env.epochs || e < env.epochs); e++) {
+		ret = workvm__run(vm, env.epoch_ms, truth, &ep);
+		if (ret == -EIO) {
+			fprintf(stderr, "precopy-vm: %s\n", workvm__error(vm));
+			goto cleanup;
+		}
+		if (tw && record_epoch(tw, t_us, t_us + (uint64_t)(ep.run_ms * 1e3),
+				       truth, pages)) {
+			fprintf(stderr, "precopy-vm: writing %s: %s\n",
+				env.truth, trace_writer__error(tw));
+			goto cleanup;
+		}
+		t_us += (uint64_t)(ep.run_ms * 1e3);
+		if (env.json)
+			printf("{\"epoch\":%ld,\"ms\":%.1f,\"dirty_pages\":%llu,"
+			       "\"ring_entries\":%llu,\"ring_full\":%llu,"
+			       "\"guest_writes\":%llu}\n", e, ep.run_ms,
+			       (unsigned long long)ep.dirty_pages,
+			       (unsigned long long)ep.ring_entries,
+			       (unsigned long long)ep.ring_full,
+			       (unsigned long long)ep.guest_writes);
+		else if (!env.quiet)
+			printf("epoch %ld: %llu dirty pages (%.0f pages/s), "
+			       "%llu guest writes/s\n", e,
+			       (unsigned long long)ep.dirty_pages,
+			       ep.dirty_pages * 1e3 / ep.run_ms,
+			       (unsigned long long)(ep.guest_writes * 1e3 /
+						    ep.run_ms));
+		fflush(stdout);
+	}
+	status = 0;
+cleanup:
+	if (tw) {
+		if (!status && (trace_writer__mark_end(tw, t_us) ||
+				trace_writer__close(tw))) {
+			fprintf(stderr, "precopy-vm: writing %s failed\n",
+				env.truth);
+			status = 1;
+		} else if (status) {
+			trace_writer__discard(tw);
+		}
+	}
+	memmap__unpublish(getpid());
+	free(truth);
+	workvm__destroy(vm);
+	return status;
+}
