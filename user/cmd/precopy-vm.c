@@ -14,7 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "trace.h"
+#include "recorder.h"
 #include "workvm.h"
 
 static struct env {
@@ -147,52 +147,11 @@ static void on_signal(int sig)
 	exiting = 1;
 }
 
-/* Append the epoch's KVM log to the truth trace: one event per page, at
- * the epoch's end time, after an epoch marker at its start. */
-static int record_epoch(struct trace_writer *w, uint64_t start_us,
-			uint64_t end_us, const uint64_t *truth, uint64_t pages)
-{
-	uint64_t wd;
-	int ret;
-
-	ret = trace_writer__mark_epoch(w, start_us);
-	for (wd = 0; !ret && wd < (pages + 63) / 64; wd++) {
-		uint64_t bits = truth[wd];
-
-		while (bits && !ret) {
-			ret = trace_writer__write_event(
-				w, end_us, wd * 64 + __builtin_ctzll(bits));
-			bits &= bits - 1;
-		}
-	}
-	return ret;
-}
-
-static struct trace_writer *open_truth(const struct workvm *vm)
-{
-	enum trace_format fmt = TRACE_FMT_TEXT;
-	struct trace_header hdr;
-	size_t n = strlen(env.truth);
-	char epoch[32];
-
-	if (n > 3 && !strcmp(env.truth + n - 3, ".gz"))
-		fmt = TRACE_FMT_TEXT_GZ;
-	if (trace_header__init(&hdr, 4096, workvm__pages(vm)))
-		return NULL;
-	snprintf(epoch, sizeof(epoch), "%u", env.epoch_ms * 1000);
-	trace_header__set(&hdr, "source", "kvm-dirty-log");
-	trace_header__set(&hdr, "mode", workvm__mode(vm) == WORKVM_LOG_RING
-						 ? "ring" : "bitmap");
-	trace_header__set(&hdr, "epoch_us", epoch);
-	trace_header__set(&hdr, "command", env.cmdline);
-	return trace_writer__open(env.truth, fmt, &hdr);
-}
-
 int main(int argc, char **argv)
 {
 	static const struct argp argp = { opts, parse_arg, NULL, doc, NULL,
 					  NULL, NULL };
-	struct trace_writer *tw = NULL;
+	struct recorder *rec = NULL;
 	struct workvm *vm = NULL;
 	struct workvm_epoch ep;
 	uint64_t *truth = NULL, pages, t_us = 0;
@@ -219,10 +178,14 @@ int main(int argc, char **argv)
 		fprintf(stderr, "precopy-vm: out of memory\n");
 		goto cleanup;
 	}
-	if (env.truth && !(tw = open_truth(vm))) {
-		fprintf(stderr, "precopy-vm: cannot write %s: %s\n", env.truth,
-			strerror(errno));
-		goto cleanup;
+	if (env.truth) {
+		rec = recorder__open(env.truth, pages, "kvm-dirty-log",
+				     env.epoch_ms * 1000ull, env.cmdline, err,
+				     sizeof(err));
+		if (!rec) {
+			fprintf(stderr, "precopy-vm: %s\n", err);
+			goto cleanup;
+		}
 	}
 	ret = memmap__publish(getpid(), workvm__memmap(vm));
 	if (ret) {
@@ -243,10 +206,9 @@ int main(int argc, char **argv)
 			fprintf(stderr, "precopy-vm: %s\n", workvm__error(vm));
 			goto cleanup;
 		}
-		if (tw && record_epoch(tw, t_us, t_us + (uint64_t)(ep.run_ms * 1e3),
-				       truth, pages)) {
-			fprintf(stderr, "precopy-vm: writing %s: %s\n",
-				env.truth, trace_writer__error(tw));
+		if (rec && recorder__epoch(rec, t_us, truth)) {
+			fprintf(stderr, "precopy-vm: %s\n",
+				recorder__error(rec));
 			goto cleanup;
 		}
 		t_us += (uint64_t)(ep.run_ms * 1e3);
@@ -269,15 +231,11 @@ int main(int argc, char **argv)
 	}
 	status = 0;
 cleanup:
-	if (tw) {
-		if (!status && (trace_writer__mark_end(tw, t_us) ||
-				trace_writer__close(tw))) {
-			fprintf(stderr, "precopy-vm: writing %s failed\n",
-				env.truth);
-			status = 1;
-		} else if (status) {
-			trace_writer__discard(tw);
-		}
+	if (status) {
+		recorder__discard(rec);
+	} else if (recorder__close(rec, t_us, err, sizeof(err))) {
+		fprintf(stderr, "precopy-vm: %s\n", err);
+		status = 1;
 	}
 	memmap__unpublish(getpid());
 	free(truth);

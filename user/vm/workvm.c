@@ -568,6 +568,24 @@ static void serial_out(struct workvm *vm)
 		fputc(data[i * r->io.size], stderr);
 }
 
+/* A guest that halted after rejecting its command line (or on a CPU
+ * exception) says why in its status block. */
+static int check_guest_error(struct workvm *vm)
+{
+	const volatile struct guest_status *st =
+		(const void *)(vm->mem + GUEST_STATUS_GPA);
+	char msg[sizeof(st->msg)];
+	size_t i;
+
+	if (st->magic != GUEST_STATUS_MAGIC || st->state != GUEST_STATE_ERROR)
+		return 0;
+	for (i = 0; i < sizeof(msg) - 1 && st->msg[i]; i++)
+		msg[i] = st->msg[i];
+	msg[i] = '\0';
+	snprintf(vm->error, sizeof(vm->error), "the guest stopped: %s", msg);
+	return -EIO;
+}
+
 static double now_ms(void)
 {
 	struct timespec ts;
@@ -638,6 +656,7 @@ int workvm__run(struct workvm *vm, unsigned int ms, uint64_t *truth,
 			break;
 		case KVM_EXIT_HLT:
 			halted = true;
+			ret = check_guest_error(vm);
 			break;
 		case KVM_EXIT_DIRTY_RING_FULL: {
 			uint64_t before = ep->ring_entries;

@@ -1,0 +1,381 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * precopy-trace - live dirty-memory profiling of a running VM with the eBPF
+ * tracker, and a forecast of whether QEMU's pre-copy would converge.
+ *
+ * Every epoch (default 100 ms) it harvests the tracker; every interval
+ * (default 1 s) it prints the dirty rate, working sets, hottest regions,
+ * per-vCPU rates, write locality and the convergence forecast.
+ */
+#include <argp.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "forecast.h"
+#include "profile.h"
+#include "recorder.h"
+#include "target.h"
+#include "report.h"
+#include "tracker.h"
+
+static struct env {
+	pid_t pid;
+	const char *workload;   /* pattern and parameters for precopy-vm */
+	const char *vm_opts;    /* extra precopy-vm options */
+	unsigned int hooks;
+	unsigned int epoch_ms;
+	double interval_s;
+	long count;             /* 0: until Ctrl-C */
+	double bandwidth_mib;
+	double downtime_ms;
+	unsigned int top;
+	const char *record;
+	bool json;
+	bool verbose;
+} env = {
+	.epoch_ms = 100,
+	.interval_s = 1.0,
+	.bandwidth_mib = 128,
+	.downtime_ms = 300,
+	.top = 5,
+};
+
+static volatile sig_atomic_t exiting;
+
+const char *argp_program_version = "precopy-trace 0.1";
+static const char doc[] =
+	"Profile how a running VM dirties its memory, with the eBPF tracker.\n"
+	"\n"
+	"USAGE: precopy-trace [OPTION...] [INTERVAL [COUNT]]\n"
+	"\n"
+	"Without -p, starts the built-in workload VM (pattern hotcold) and\n"
+	"traces it. INTERVAL is in seconds (default 1); COUNT intervals, or\n"
+	"until Ctrl-C.\n"
+	"\n"
+	"EXAMPLES:\n"
+	"  precopy-trace                      # built-in workload VM, 1 s lines\n"
+	"  precopy-trace -w 'zipf scatter=1' 1 10\n"
+	"  precopy-trace -p 1234              # a running precopy-vm or QEMU\n"
+	"  precopy-trace -p 1234 -b 1000 -d 50   # forecast at 1000 MiB/s, 50 ms\n"
+	"  precopy-trace -j --record vm.trace.gz 1 60\n";
+
+enum {
+	OPT_RECORD = 256,
+	OPT_VM_OPTS,
+};
+
+static const struct argp_option opts[] = {
+	{ "pid", 'p', "PID", 0, "Trace this VMM process (precopy-vm or QEMU)", 0 },
+	{ "workload", 'w', "SPEC", 0, "Start the workload VM with this pattern "
+	  "and parameters (default \"hotcold\")", 0 },
+	{ "vm-opts", OPT_VM_OPTS, "OPTS", 0, "Options for the started "
+	  "workload VM, e.g. \"-m 512 -l ring\"", 0 },
+	{ "hooks", 'H', "LIST", 0, "Hooks: auto (default) or a list of "
+	  "ring_push,page_fault,fast_pf,fentry,kprobe", 0 },
+	{ "epoch", 'E', "MS", 0, "Harvest every MS milliseconds (default 100)", 0 },
+	{ "bandwidth", 'b', "MIBPS", 0, "Forecast link bandwidth in MiB/s "
+	  "(default 128, QEMU's)", 0 },
+	{ "downtime-limit", 'd', "MS", 0, "Forecast downtime limit in ms "
+	  "(default 300, QEMU's)", 0 },
+	{ "top", 't', "N", 0, "Hottest 2 MiB regions to show (default 5)", 0 },
+	{ "json", 'j', NULL, 0, "One JSON object per interval "
+	  "(docs/precopy-trace.schema.json)", 0 },
+	{ "record", OPT_RECORD, "FILE", 0, "Record a dirty trace (.gz: "
+	  "compressed text, .pctrace: native)", 0 },
+	{ "verbose", 'v', NULL, 0, "libbpf debug output", 0 },
+	{},
+};
+
+static double parse_num(const char *arg, double min, double max,
+			struct argp_state *state, const char *what)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(arg, &end);
+	if (errno || *end || end == arg || !(v >= min && v <= max))
+		argp_error(state, "invalid %s '%s' (expected %g..%g)", what,
+			   arg, min, max);
+	return v;
+}
+
+static error_t parse_arg(int key, char *arg, struct argp_state *state)
+{
+	char err[160];
+
+	switch (key) {
+	case 'p':
+		env.pid = (pid_t)parse_num(arg, 1, 4194304, state, "pid");
+		if (strchr(arg, '.'))
+			argp_error(state, "invalid pid '%s'", arg);
+		break;
+	case 'w':
+		env.workload = arg;
+		break;
+	case OPT_VM_OPTS:
+		env.vm_opts = arg;
+		break;
+	case 'H':
+		if (tracker_hooks__parse(arg, &env.hooks, err, sizeof(err)))
+			argp_error(state, "%s", err);
+		break;
+	case 'E':
+		env.epoch_ms = (unsigned int)parse_num(arg, 10, 60000, state,
+						       "epoch");
+		break;
+	case 'b':
+		env.bandwidth_mib = parse_num(arg, 0.001, 1e7, state,
+					      "bandwidth");
+		break;
+	case 'd':
+		env.downtime_ms = parse_num(arg, 1, 3.6e6, state,
+					    "downtime limit");
+		break;
+	case 't':
+		env.top = (unsigned int)parse_num(arg, 0, PROFILE_MAX_TOP,
+						  state, "top count");
+		break;
+	case 'j':
+		env.json = true;
+		break;
+	case OPT_RECORD:
+		env.record = arg;
+		break;
+	case 'v':
+		env.verbose = true;
+		break;
+	case ARGP_KEY_ARG:
+		if (state->arg_num == 0)
+			env.interval_s = parse_num(arg, 0.01, 3600, state,
+						   "interval");
+		else if (state->arg_num == 1)
+			env.count = (long)parse_num(arg, 1, 1e12, state,
+						    "count");
+		else
+			argp_error(state, "unexpected argument '%s'", arg);
+		break;
+	case ARGP_KEY_END:
+		if (env.pid && env.workload)
+			argp_error(state, "-p and -w exclude each other");
+		if (env.interval_s * 1000 < env.epoch_ms)
+			env.epoch_ms = (unsigned int)(env.interval_s * 1000);
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	exiting = 1;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Sleep until the absolute monotonic time `deadline` (seconds); returns
+ * early on a signal. */
+static void sleep_until(double deadline)
+{
+	struct timespec ts;
+
+	ts.tv_sec = (time_t)deadline;
+	ts.tv_nsec = (long)((deadline - ts.tv_sec) * 1e9);
+	clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+}
+
+static int open_target(struct target *t, char *err, size_t errlen)
+{
+	if (env.pid)
+		return target__open_pid(t, env.pid, err, errlen);
+	return target__spawn_workload(t, env.workload ? env.workload : "hotcold",
+				      env.vm_opts, err, errlen);
+}
+
+/* Per-vCPU page rates of the interval, from cumulative counters. */
+static unsigned int vcpu_rates(const struct tracker *tr, int vm,
+			       struct precopy_vcpu_stat *prev, double seconds,
+			       struct report_vcpu *out)
+{
+	struct precopy_vcpu_stat cur[PRECOPY_MAX_VCPUS];
+	unsigned int i, n = 0;
+
+	if (tracker__vcpu_stats(tr, vm, cur))
+		return 0;
+	for (i = 0; i < PRECOPY_MAX_VCPUS; i++) {
+		uint64_t d = cur[i].new_dirty - prev[i].new_dirty;
+		uint64_t e = cur[i].events - prev[i].events;
+
+		if (e && n < REPORT_MAX_VCPUS) {
+			out[n].vcpu = i == PRECOPY_VCPU_UNKNOWN ? -1 : (int)i;
+			out[n].pages_per_s = d / seconds;
+			out[n].events_per_s = e / seconds;
+			n++;
+		}
+		prev[i] = cur[i];
+	}
+	return n;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct argp argp = { opts, parse_arg, NULL, doc, NULL,
+					  NULL, NULL };
+	struct precopy_vcpu_stat vprev[PRECOPY_MAX_VCPUS];
+	struct tracker_opts topts = tracker_opts__default();
+	struct report_out *out = NULL;
+	struct recorder *rec = NULL;
+	struct profile *prof = NULL;
+	struct tracker *tr = NULL;
+	struct target tg = { .pidfd = -1 };
+	char err[320];
+	double t0, next_epoch, next_interval, last_epoch;
+	long intervals = 0;
+	int vm = -1, ret, status = 1;
+
+	if (argp_parse(&argp, argc, argv, 0, NULL, NULL))
+		return 2;
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGPIPE, SIG_IGN);
+
+	topts.hooks = env.hooks;
+	topts.verbose = env.verbose;
+	if (geteuid() != 0) {
+		fprintf(stderr, "precopy-trace: needs root (CAP_BPF and "
+			"CAP_PERFMON) to load the tracker\n");
+		return 1;
+	}
+	tr = tracker__open(&topts, err, sizeof(err));
+	if (!tr) {
+		fprintf(stderr, "precopy-trace: %s\n", err);
+		return 1;
+	}
+	ret = open_target(&tg, err, sizeof(err));
+	if (ret) {
+		fprintf(stderr, "precopy-trace: %s\n", err);
+		goto cleanup;
+	}
+	if (tg.kind == TARGET_QEMU) {
+		fprintf(stderr, "precopy-trace: process %d is QEMU; attaching "
+			"to QEMU is not supported yet\n", (int)tg.pid);
+		goto cleanup;
+	}
+	vm = tracker__add_vm(tr, tg.pid, &tg.map);
+	if (vm < 0) {
+		fprintf(stderr, "precopy-trace: cannot track pid %d: %s\n",
+			(int)tg.pid, strerror(-vm));
+		goto cleanup;
+	}
+	tracker__vcpu_stats(tr, vm, vprev);
+	prof = profile__new(memmap__pages(&tg.map), env.epoch_ms / 1e3,
+			    env.top);
+	if (!prof) {
+		fprintf(stderr, "precopy-trace: out of memory\n");
+		goto cleanup;
+	}
+	if (env.record) {
+		rec = recorder__open(env.record, memmap__pages(&tg.map),
+				     "precopy-trace", env.epoch_ms * 1000ull,
+				     tg.desc, err, sizeof(err));
+		if (!rec) {
+			fprintf(stderr, "precopy-trace: %s\n", err);
+			goto cleanup;
+		}
+	}
+	out = report_out__new(env.json ? REPORT_JSON
+					 : isatty(STDOUT_FILENO)
+						   ? REPORT_LIVE
+						   : REPORT_LINES,
+				stdout);
+	if (!out) {
+		fprintf(stderr, "precopy-trace: out of memory\n");
+		goto cleanup;
+	}
+	report_out__banner(out, tg.desc, tracker__describe(tr),
+			     memmap__pages(&tg.map));
+
+	tracker__harvest(tr); /* start the first epoch now */
+	t0 = last_epoch = now_s();
+	next_epoch = t0 + env.epoch_ms / 1e3;
+	next_interval = t0 + env.interval_s;
+	while (!exiting) {
+		struct report rep;
+		const uint64_t *bm;
+		uint64_t np;
+		double now;
+
+		sleep_until(next_epoch);
+		if (exiting)
+			break;
+		now = now_s();
+		tracker__harvest(tr);
+		bm = tracker__vm_bitmap(tr, vm, &np);
+		profile__add_epoch(prof, bm, now - last_epoch);
+		if (rec && recorder__epoch(rec, (uint64_t)((last_epoch - t0) *
+							    1e6), bm)) {
+			fprintf(stderr, "precopy-trace: %s\n",
+				recorder__error(rec));
+			goto cleanup;
+		}
+		last_epoch = now;
+		next_epoch += env.epoch_ms / 1e3;
+		if (now + 1e-3 < next_interval && target__alive(&tg))
+			continue;
+
+		memset(&rep, 0, sizeof(rep));
+		profile__interval(prof, &rep.iv);
+		rep.elapsed_s = now - t0;
+		rep.nvcpus = vcpu_rates(tr, vm, vprev, rep.iv.seconds,
+					rep.vcpus);
+		tracker__stats(tr, &rep.stats);
+		rep.unmapped = tracker__unmapped_events(tr, vm, NULL);
+		rep.fin.ram_pages = memmap__ram_pages(&tg.map);
+		rep.fin.page_size = 4096;
+		rep.fin.bandwidth = env.bandwidth_mib * 1024 * 1024;
+		rep.fin.downtime_limit = env.downtime_ms / 1e3;
+		rep.fin.ws = rep.iv.curve;
+		rep.forecast_ok = !forecast__qemu(&rep.fin, &rep.fc);
+		report_out__emit(out, &rep);
+		next_interval += env.interval_s;
+		if (env.count && ++intervals >= env.count)
+			break;
+		if (!target__alive(&tg)) {
+			report_out__note(out, "the VM process exited");
+			break;
+		}
+	}
+	status = 0;
+cleanup:
+	if (rec && !status) {
+		if (recorder__close(rec, (uint64_t)((now_s() - t0) * 1e6), err,
+				    sizeof(err))) {
+			fprintf(stderr, "precopy-trace: %s\n", err);
+			status = 1;
+		}
+	} else {
+		recorder__discard(rec);
+	}
+	report_out__free(out);
+	profile__free(prof);
+	if (vm >= 0)
+		tracker__remove_vm(tr, vm);
+	target__close(&tg);
+	tracker__close(tr);
+	return status;
+}

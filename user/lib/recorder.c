@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: GPL-2.0
+/* recorder.c - harvested epochs to a dirty trace (see recorder.h). */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "recorder.h"
+#include "trace.h"
+
+struct recorder {
+	struct trace_writer *w;
+	char path[256];
+	uint64_t pages;
+	char error[320];
+};
+
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+
+	return n >= m && !strcmp(s + n - m, suffix);
+}
+
+struct recorder *recorder__open(const char *path, uint64_t pages,
+				const char *source, uint64_t epoch_us,
+				const char *command, char *err, size_t errlen)
+{
+	enum trace_format fmt = TRACE_FMT_TEXT;
+	struct trace_header hdr;
+	struct recorder *r;
+	char num[32];
+
+	if (ends_with(path, ".gz"))
+		fmt = TRACE_FMT_TEXT_GZ;
+	else if (ends_with(path, ".pctrace"))
+		fmt = TRACE_FMT_NATIVE;
+	if (trace_header__init(&hdr, 4096, pages)) {
+		snprintf(err, errlen, "cannot record a trace of %" PRIu64
+			 " pages", pages);
+		return NULL;
+	}
+	snprintf(num, sizeof(num), "%" PRIu64, epoch_us);
+	trace_header__set(&hdr, "source", source);
+	trace_header__set(&hdr, "epoch_us", num);
+	trace_header__set(&hdr, "timing", "epoch");
+	if (command && trace_header__set(&hdr, "command", command)) {
+		char cut[TRACE_META_VAL_MAX + 1];
+
+		snprintf(cut, sizeof(cut), "%s", command);
+		trace_header__set(&hdr, "command", cut);
+	}
+	r = calloc(1, sizeof(*r));
+	if (!r) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	r->w = trace_writer__open(path, fmt, &hdr);
+	if (!r->w) {
+		snprintf(err, errlen, "cannot create %s: %s", path,
+			 strerror(errno));
+		free(r);
+		return NULL;
+	}
+	snprintf(r->path, sizeof(r->path), "%s", path);
+	r->pages = pages;
+	return r;
+}
+
+int recorder__epoch(struct recorder *r, uint64_t start_us,
+		    const uint64_t *bitmap)
+{
+	uint64_t w;
+	int ret;
+
+	ret = trace_writer__mark_epoch(r->w, start_us);
+	for (w = 0; !ret && w < (r->pages + 63) / 64; w++) {
+		uint64_t bits = bitmap[w];
+
+		while (bits && !ret) {
+			ret = trace_writer__write_event(
+				r->w, start_us, w * 64 + __builtin_ctzll(bits));
+			bits &= bits - 1;
+		}
+	}
+	if (ret)
+		snprintf(r->error, sizeof(r->error), "writing %s: %s", r->path,
+			 trace_writer__error(r->w));
+	return ret;
+}
+
+const char *recorder__error(const struct recorder *r)
+{
+	return r->error;
+}
+
+int recorder__close(struct recorder *r, uint64_t end_us, char *err,
+		    size_t errlen)
+{
+	int ret;
+
+	if (!r)
+		return 0;
+	ret = trace_writer__mark_end(r->w, end_us);
+	if (ret) {
+		snprintf(err, errlen, "writing %s: %s", r->path,
+			 trace_writer__error(r->w));
+		trace_writer__discard(r->w);
+	} else {
+		ret = trace_writer__close(r->w);
+		if (ret)
+			snprintf(err, errlen, "writing %s: %s", r->path,
+				 strerror(-ret));
+	}
+	free(r);
+	return ret;
+}
+
+void recorder__discard(struct recorder *r)
+{
+	if (!r)
+		return;
+	trace_writer__discard(r->w);
+	free(r);
+}

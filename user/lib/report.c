@@ -1,0 +1,256 @@
+// SPDX-License-Identifier: GPL-2.0
+/* report.c - precopy-trace's per-interval report (see report.h). */
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report.h"
+
+#define MIB (1024.0 * 1024.0)
+
+struct report_out {
+	enum report_form form;
+	FILE *f;
+	char target[160];
+	char hooks[640];
+	uint64_t pages;
+};
+
+struct report_out *report_out__new(enum report_form form, FILE *f)
+{
+	struct report_out *o = calloc(1, sizeof(*o));
+
+	if (!o)
+		return NULL;
+	o->form = form;
+	o->f = f;
+	return o;
+}
+
+void report_out__free(struct report_out *o)
+{
+	free(o);
+}
+
+static void json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
+
+void report_out__banner(struct report_out *o, const char *target,
+			const char *hooks, uint64_t pages)
+{
+	snprintf(o->target, sizeof(o->target), "%s", target);
+	snprintf(o->hooks, sizeof(o->hooks), "%s", hooks);
+	o->pages = pages;
+	if (o->form == REPORT_JSON) {
+		fprintf(o->f, "{\"type\":\"start\",\"target\":");
+		json_str(o->f, target);
+		fprintf(o->f, ",\"hooks\":");
+		json_str(o->f, hooks);
+		fprintf(o->f, ",\"pages\":%" PRIu64 "}\n", pages);
+	} else {
+		fprintf(o->f, "Tracing %s, %" PRIu64 " pages (%.0f MiB)\n%s\n",
+			target, pages, pages * 4096.0 / MIB, hooks);
+	}
+	fflush(o->f);
+}
+
+void report_out__note(struct report_out *o, const char *text)
+{
+	if (o->form == REPORT_JSON) {
+		fprintf(o->f, "{\"type\":\"note\",\"text\":");
+		json_str(o->f, text);
+		fprintf(o->f, "}\n");
+	} else {
+		fprintf(o->f, "%s\n", text);
+	}
+	fflush(o->f);
+}
+
+static const char *ws_str(char *buf, size_t len, uint64_t v, bool full)
+{
+	if (full)
+		snprintf(buf, len, "%" PRIu64, v);
+	else
+		snprintf(buf, len, "%" PRIu64 "+", v);
+	return buf;
+}
+
+static void forecast_text(FILE *f, const struct report *r)
+{
+	const struct forecast *fc = &r->fc;
+
+	fprintf(f, "forecast @ %.0f MiB/s, %.0f ms: ", r->fin.bandwidth / MIB,
+		r->fin.downtime_limit * 1e3);
+	if (!r->forecast_ok) {
+		fprintf(f, "no data");
+	} else if (fc->converges) {
+		fprintf(f, "converges in %u iterations, total %.2f s, downtime "
+			"%.0f ms, %" PRIu64 " pages sent", fc->iterations,
+			fc->total_s, fc->downtime_s * 1e3, fc->pages_sent);
+	} else {
+		fprintf(f, "WILL NOT CONVERGE (%" PRIu64 " pages redirtied "
+			"per iteration)", fc->steady_pages);
+		if (fc->needed_bandwidth > 0)
+			fprintf(f, "; needs %.0f MiB/s",
+				ceil(fc->needed_bandwidth / MIB));
+	}
+}
+
+static void emit_lines(struct report_out *o, const struct report *r)
+{
+	const struct profile_interval *iv = &r->iv;
+	char a[32], b[32];
+	unsigned int i;
+
+	fprintf(o->f, "[%7.1fs] %.0f pages/s %.1f MiB/s | ws 1s=%" PRIu64
+		" 10s=%s 60s=%s | top", r->elapsed_s, iv->pages_per_s,
+		iv->mib_per_s, iv->ws_1s,
+		ws_str(a, sizeof(a), iv->ws_10s, iv->ws_10s_full),
+		ws_str(b, sizeof(b), iv->ws_60s, iv->ws_60s_full));
+	for (i = 0; i < iv->ntop && i < 3; i++)
+		fprintf(o->f, " 0x%" PRIx64 ":%" PRIu64, iv->top[i].region << 21,
+			iv->top[i].pages);
+	fprintf(o->f, " (%.0f%%) | run %.1f nb %.0f%% | ", iv->top_share * 100,
+		iv->mean_run, iv->neighbour_share * 100);
+	forecast_text(o->f, r);
+	fprintf(o->f, " | drops %" PRIu64 "\n", r->stats.rb_dropped +
+		r->unmapped);
+}
+
+static void emit_live(struct report_out *o, const struct report *r)
+{
+	const struct profile_interval *iv = &r->iv;
+	char a[32], b[32];
+	unsigned int i;
+
+	fprintf(o->f, "\033[H\033[J");
+	fprintf(o->f, "precopy-trace: %s, %" PRIu64 " pages (%.0f MiB)\n%s\n",
+		o->target, o->pages, o->pages * 4096.0 / MIB, o->hooks);
+	if (r->logging)
+		fprintf(o->f, "dirty logging: %s\n", r->logging);
+	fprintf(o->f, "\nelapsed %.1f s, interval %.2f s (%u epochs)\n\n",
+		r->elapsed_s, iv->seconds, iv->epochs);
+	fprintf(o->f, "dirty rate    %12.0f pages/s  %10.1f MiB/s\n",
+		iv->pages_per_s, iv->mib_per_s);
+	fprintf(o->f, "working set   1 s %-10" PRIu64 " 10 s %-10s 60 s %s\n",
+		iv->ws_1s, ws_str(a, sizeof(a), iv->ws_10s, iv->ws_10s_full),
+		ws_str(b, sizeof(b), iv->ws_60s, iv->ws_60s_full));
+	fprintf(o->f, "locality      mean run %.1f pages, %.0f%% of dirty "
+		"pages have a dirty neighbour\n", iv->mean_run,
+		iv->neighbour_share * 100);
+	fprintf(o->f, "\nhottest 2 MiB regions (%.0f%% of dirty pages):\n",
+		iv->top_share * 100);
+	for (i = 0; i < iv->ntop; i++)
+		fprintf(o->f, "  gpa 0x%010" PRIx64 "  %4" PRIu64
+			" pages  %5.1f%%\n", iv->top[i].region << 21,
+			iv->top[i].pages,
+			iv->dirty_pages ? 100.0 * iv->top[i].pages /
+						  iv->dirty_pages : 0);
+	fprintf(o->f, "\nper vCPU:\n");
+	for (i = 0; i < r->nvcpus; i++) {
+		if (r->vcpus[i].vcpu < 0)
+			fprintf(o->f, "  (unattributed)");
+		else
+			fprintf(o->f, "  vCPU %-3d      ", r->vcpus[i].vcpu);
+		fprintf(o->f, " %10.0f pages/s %12.0f events/s\n",
+			r->vcpus[i].pages_per_s, r->vcpus[i].events_per_s);
+	}
+	fprintf(o->f, "\n");
+	forecast_text(o->f, r);
+	fprintf(o->f, "\n\ndrops: %" PRIu64 " ring buffer, %" PRIu64
+		" in unknown memory slots\n", r->stats.rb_dropped, r->unmapped);
+}
+
+void report_json(FILE *f, const struct report *r)
+{
+	const struct profile_interval *iv = &r->iv;
+	const struct forecast *fc = &r->fc;
+	unsigned int i;
+
+	fprintf(f, "{\"type\":\"interval\",\"elapsed_s\":%.3f,"
+		"\"interval_s\":%.3f,\"epochs\":%u,\"dirty_pages\":%" PRIu64
+		",\"pages_per_s\":%.1f,\"mib_per_s\":%.3f,",
+		r->elapsed_s, iv->seconds, iv->epochs, iv->dirty_pages,
+		iv->pages_per_s, iv->mib_per_s);
+	fprintf(f, "\"working_set\":{\"1s\":%" PRIu64 ",\"10s\":%" PRIu64
+		",\"60s\":%" PRIu64 ",\"10s_complete\":%s,\"60s_complete\":%s},",
+		iv->ws_1s, iv->ws_10s, iv->ws_60s,
+		iv->ws_10s_full ? "true" : "false",
+		iv->ws_60s_full ? "true" : "false");
+	fprintf(f, "\"top_regions\":[");
+	for (i = 0; i < iv->ntop; i++)
+		fprintf(f, "%s{\"gpa\":%" PRIu64 ",\"pages\":%" PRIu64
+			",\"share\":%.4f}", i ? "," : "", iv->top[i].region << 21,
+			iv->top[i].pages,
+			iv->dirty_pages ? (double)iv->top[i].pages /
+						  iv->dirty_pages : 0);
+	fprintf(f, "],\"top_share\":%.4f,", iv->top_share);
+	fprintf(f, "\"vcpus\":[");
+	for (i = 0; i < r->nvcpus; i++) {
+		fprintf(f, "%s{\"vcpu\":", i ? "," : "");
+		if (r->vcpus[i].vcpu < 0)
+			fprintf(f, "null");
+		else
+			fprintf(f, "%d", r->vcpus[i].vcpu);
+		fprintf(f, ",\"pages_per_s\":%.1f,\"events_per_s\":%.1f}",
+			r->vcpus[i].pages_per_s, r->vcpus[i].events_per_s);
+	}
+	fprintf(f, "],\"locality\":{\"mean_run\":%.3f,\"neighbour_share\":"
+		"%.4f},", iv->mean_run, iv->neighbour_share);
+	fprintf(f, "\"forecast\":{\"bandwidth_mib_s\":%.3f,"
+		"\"downtime_limit_ms\":%.1f,", r->fin.bandwidth / MIB,
+		r->fin.downtime_limit * 1e3);
+	if (!r->forecast_ok)
+		fprintf(f, "\"converges\":null");
+	else if (fc->converges)
+		fprintf(f, "\"converges\":true,\"iterations\":%u,"
+			"\"total_time_ms\":%.1f,\"downtime_ms\":%.1f,"
+			"\"pages_sent\":%" PRIu64, fc->iterations,
+			fc->total_s * 1e3, fc->downtime_s * 1e3, fc->pages_sent);
+	else
+	{
+		fprintf(f, "\"converges\":false,\"steady_pages\":%" PRIu64
+			",\"needed_bandwidth_mib_s\":", fc->steady_pages);
+		if (fc->needed_bandwidth > 0)
+			fprintf(f, "%.3f", fc->needed_bandwidth / MIB);
+		else
+			fprintf(f, "null");
+	}
+	fprintf(f, "},\"drops\":{\"ringbuf\":%" PRIu64 ",\"unknown_slot\":%"
+		PRIu64 "}", r->stats.rb_dropped, r->unmapped);
+	if (r->logging) {
+		fprintf(f, ",\"logging\":");
+		json_str(f, r->logging);
+	}
+	fprintf(f, "}");
+}
+
+void report_out__emit(struct report_out *o, const struct report *r)
+{
+	switch (o->form) {
+	case REPORT_JSON:
+		report_json(o->f, r);
+		fputc('\n', o->f);
+		break;
+	case REPORT_LIVE:
+		emit_live(o, r);
+		break;
+	default:
+		emit_lines(o, r);
+	}
+	fflush(o->f);
+}
