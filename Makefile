@@ -60,7 +60,7 @@ BENCHES := $(patsubst tests/bench/%.c,$(OUT)/tests/bench/%,$(BENCH_SRCS))
 .DEFAULT_GOAL := all
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all deps help clean test bench vmlinux guest
+.PHONY: all deps help clean test bench vmlinux guest run
 
 all: $(CMDS) guest
 
@@ -122,6 +122,11 @@ $(OUT)/tests/%: tests/%.c tests/harness.h $(LIB) $(VMLIB) $(SKELS)
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests $< $(LIB) $(VMLIB) $(LDLIBS) -o $@
 
 include $(wildcard tools/*/*.mk tests/*.mk)
+
+## run: the main job: trace the built-in workload VM for a few seconds
+RUN_ARGS ?= 1 5
+run: $(OUT)/.deps-ok all
+	$(Q)$(OUT)/bin/precopy-trace $(RUN_ARGS)
 
 ## test: run the whole test suite (installs missing packages first)
 test: $(OUT)/.deps-ok all $(UNIT_TESTS) $(BPF_TESTS) $(TEST_EXTRA)
