@@ -59,7 +59,7 @@ BENCHES := $(patsubst tests/bench/%.c,$(OUT)/tests/bench/%,$(BENCH_SRCS))
 
 .DEFAULT_GOAL := all
 .DELETE_ON_ERROR:
-.SECONDARY:
+.SECONDARY: $(BPF_OBJS) $(SKELS)
 .PHONY: all deps help clean test bench vmlinux guest run
 
 all: $(CMDS) guest

@@ -45,11 +45,20 @@ struct recorder *recorder__open(const char *path, uint64_t pages,
 	trace_header__set(&hdr, "source", source);
 	trace_header__set(&hdr, "epoch_us", num);
 	trace_header__set(&hdr, "timing", "epoch");
-	if (command && trace_header__set(&hdr, "command", command)) {
-		char cut[TRACE_META_VAL_MAX + 1];
+	if (command) {
+		char clean[TRACE_META_VAL_MAX + 1];
+		size_t i, n;
 
-		snprintf(cut, sizeof(cut), "%s", command);
-		trace_header__set(&hdr, "command", cut);
+		/* Metadata values are one line without control characters or
+		 * surrounding blanks: blank them out and trim. */
+		snprintf(clean, sizeof(clean), "%s", command);
+		for (i = 0; clean[i]; i++)
+			if ((unsigned char)clean[i] < 0x20 || clean[i] == 0x7f)
+				clean[i] = ' ';
+		n = strlen(clean);
+		while (n && clean[n - 1] == ' ')
+			clean[--n] = '\0';
+		trace_header__set(&hdr, "command", clean + strspn(clean, " "));
 	}
 	r = calloc(1, sizeof(*r));
 	if (!r) {
