@@ -11,7 +11,8 @@
  *   <uname -r> truth <pattern> <mode> hook=<hook> recall=R precision=P (...)
  * over all epochs, and one machine-readable line per hook and mode, which
  * tools/vmtest collects into the hooks x modes x kernels matrix:
- *   matrix <uname -r> <hook> <mode> <pass|FAIL|skip> <R/P or reason> [note]
+ *   matrix <uname -r> <hook> <mode> <pass|FAIL|skip> <R/P> <R/P after
+ *          epoch 0> <note or skip reason>          (R/P is "-" if not run)
  *
  * What each hook must see (asserted epoch by epoch; precision is always 1):
  *  fentry, kprobe  every page KVM logs, both modes: exact.
@@ -211,16 +212,17 @@ static void run_hook(enum precopy_hook h, enum workvm_log_mode m)
 	char err[256], note[160] = "";
 	int vm = -1, e;
 
-	summary[0] = '\0';
+	snprintf(summary, sizeof(summary), "- - stopped early (see the test "
+		 "output)");
 	if (env_skip()) {
 		TEST_SKIP("%s", env_skip());
-		snprintf(summary, sizeof(summary), "%s", env_skip());
+		snprintf(summary, sizeof(summary), "- - %s", env_skip());
 		return;
 	}
 	if (!(probe_ok & TRACKER_HOOK_BIT(h))) {
 		TEST_SKIP("%s not accepted by this kernel: %s", hname,
 			  probe_why[h]);
-		snprintf(summary, sizeof(summary), "not accepted: %s",
+		snprintf(summary, sizeof(summary), "- - not accepted: %s",
 			 probe_why[h]);
 		return;
 	}
@@ -287,22 +289,22 @@ static void run_hook(enum precopy_hook h, enum workvm_log_mode m)
 		break;
 	case EXPECT_NOTHING:
 		ASSERT_EQ(st.events[h], 0, "events of a hook that cannot fire");
-		snprintf(note, sizeof(note), "sees nothing: fires in ring "
-			 "mode only");
+		snprintf(note, sizeof(note), "sees nothing: the tracepoint "
+			 "fires in ring mode only");
 		break;
 	case EXPECT_WRITES:
 		ASSERT_TRUE(sum.tp > 0, "write faults seen");
 		ASSERT_LE(sum.fn, st.not_write, "missed pages (first "
 			  "touched by a read) <= read faults");
-		snprintf(note, sizeof(note), "after epoch 0: %.3f/%.3f; "
-			 "missed %llu pages KVM logged on read faults",
-			 s_recall, s_precision, (unsigned long long)sum.fn);
+		snprintf(note, sizeof(note), "blind to pages KVM logs on a "
+			 "read fault: a first touch by a read maps the page "
+			 "writable and logs it, no write fault follows");
 		break;
 	case EXPECT_REPEAT:
 		ASSERT_TRUE(sum.tp > 0, "the fast path fixed some faults");
-		snprintf(note, sizeof(note), "after epoch 0: %.3f/%.3f; "
-			 "missed %llu first touches (slow path)", s_recall,
-			 s_precision, (unsigned long long)sum.fn);
+		snprintf(note, sizeof(note), "blind to first touches: "
+			 "mapping a page takes the slow path, not the fast "
+			 "one");
 		break;
 	case EXPECT_SUBSET:
 		printf("  note: %s; asserted only that the hook recorded no "
@@ -311,8 +313,8 @@ static void run_hook(enum precopy_hook h, enum workvm_log_mode m)
 			 no_fault_exits());
 		break;
 	}
-	snprintf(summary, sizeof(summary), "%.3f/%.3f%s%s", recall, precision,
-		 note[0] ? " " : "", note);
+	snprintf(summary, sizeof(summary), "%.3f/%.3f %.3f/%.3f%s%s", recall,
+		 precision, s_recall, s_precision, note[0] ? " " : "", note);
 cleanup:
 	if (vm >= 0)
 		tracker__remove_vm(t, vm);
