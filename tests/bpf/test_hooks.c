@@ -37,6 +37,9 @@
  * (Intel with pml=1), the fault hooks attach but see no dirty-logging
  * write: the test says so and asserts only precision.
  *
+ * Arguments select tests: `test_hooks fentry page_fault_ring` runs those
+ * whose "<hook>_<mode>" contains one of them.
+ *
  * Needs root and /dev/kvm; skips with the reason otherwise.
  */
 #include <stdlib.h>
@@ -337,8 +340,24 @@ HOOK_TEST(PRECOPY_HOOK_FENTRY, fentry, WORKVM_LOG_BITMAP, bitmap)
 HOOK_TEST(PRECOPY_HOOK_KPROBE, kprobe, WORKVM_LOG_RING, ring)
 HOOK_TEST(PRECOPY_HOOK_KPROBE, kprobe, WORKVM_LOG_BITMAP, bitmap)
 
+static int nfilters;
+static char **filters;
+
+/* With arguments, run only the tests whose "hook_mode" contains one. */
+static bool selected(const char *name)
+{
+	int i;
+
+	for (i = 0; i < nfilters; i++)
+		if (strstr(name, filters[i]))
+			return true;
+	return !nfilters;
+}
+
 #define RUN_HOOK_TEST(hname, mname)                                          \
 	do {                                                                 \
+		if (!selected(#hname "_" #mname))                            \
+			break;                                               \
 		RUN_TEST(test_##hname##_##mname);                            \
 		printf("matrix %s %s %s %s %s\n", kernel, #hname, #mname,    \
 		       harness_cur_failed    ? "FAIL"                        \
@@ -347,10 +366,12 @@ HOOK_TEST(PRECOPY_HOOK_KPROBE, kprobe, WORKVM_LOG_BITMAP, bitmap)
 		       summary);                                             \
 	} while (0)
 
-int main(void)
+int main(int argc, char **argv)
 {
 	struct utsname u;
 
+	nfilters = argc - 1;
+	filters = argv + 1;
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	snprintf(kernel, sizeof(kernel), "%s", uname(&u) ? "?" : u.release);
 	if (!env_skip())
