@@ -6,8 +6,9 @@
  * For every hook this kernel accepts, a tracker with ONLY that hook follows
  * a workload VM (a child process) for EPOCHS epochs, and each epoch's
  * bitmap is compared with the pages KVM logged. Epoch 0 is the guest's
- * first touch of its memory; the working set (PATTERN) is small enough to
- * be touched entirely in it, so the later epochs are steady state. Output:
+ * first touch of its memory; it is longer and the working set (PATTERN) is
+ * small, so that it is all touched then and the later epochs are steady
+ * state. Output:
  *   <uname -r> truth <pattern> <mode> hook=<hook> recall=R precision=P (...)
  * over all epochs, and one machine-readable line per hook and mode, which
  * tools/vmtest collects into the hooks x modes x kernels matrix:
@@ -53,6 +54,7 @@
 
 #define EPOCHS 5 /* epoch 0: first touch; then steady state */
 #define EPOCH_MS 250
+#define FIRST_EPOCH_MS 1000 /* long enough to touch the whole working set */
 #define MEM_MIB 32
 /* 1024 data pages (4 MiB): a tenth of the writes sweep them all, fast
  * enough to cover them in epoch 0 even in a nested guest under TCG. */
@@ -249,7 +251,8 @@ static void run_hook(enum precopy_hook h, enum workvm_log_mode m)
 	for (e = 0; e < EPOCHS; e++) {
 		const uint64_t *seen;
 
-		if (!ASSERT_OK(vmchild__epoch(&vmc, EPOCH_MS, &ep), vmc.err))
+		if (!ASSERT_OK(vmchild__epoch(&vmc, e ? EPOCH_MS : FIRST_EPOCH_MS,
+					      &ep), vmc.err))
 			goto cleanup;
 		tracker__harvest(t);
 		seen = tracker__vm_bitmap(t, vm, &npages);
