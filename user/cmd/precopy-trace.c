@@ -20,6 +20,7 @@
 
 #include "forecast.h"
 #include "profile.h"
+#include "qemu_target.h"
 #include "recorder.h"
 #include "target.h"
 #include "report.h"
@@ -29,6 +30,7 @@ static struct env {
 	pid_t pid;
 	const char *workload;   /* pattern and parameters for precopy-vm */
 	const char *vm_opts;    /* extra precopy-vm options */
+	const char *qmp;        /* QEMU's QMP socket, or NULL to find it */
 	unsigned int hooks;
 	unsigned int epoch_ms;
 	double interval_s;
@@ -69,6 +71,7 @@ static const char doc[] =
 enum {
 	OPT_RECORD = 256,
 	OPT_VM_OPTS,
+	OPT_QMP,
 };
 
 static const struct argp_option opts[] = {
@@ -77,6 +80,8 @@ static const struct argp_option opts[] = {
 	  "and parameters (default \"hotcold\")", 0 },
 	{ "vm-opts", OPT_VM_OPTS, "OPTS", 0, "Options for the started "
 	  "workload VM, e.g. \"-m 512 -l ring\"", 0 },
+	{ "qmp", OPT_QMP, "PATH", 0, "QMP socket of the QEMU process (default: "
+	  "from its command line)", 0 },
 	{ "hooks", 'H', "LIST", 0, "Hooks: auto (default) or a list of "
 	  "ring_push,page_fault,fast_pf,fentry,kprobe", 0 },
 	{ "epoch", 'E', "MS", 0, "Harvest every MS milliseconds (default 100)", 0 },
@@ -122,6 +127,9 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_VM_OPTS:
 		env.vm_opts = arg;
+		break;
+	case OPT_QMP:
+		env.qmp = arg;
 		break;
 	case 'H':
 		if (tracker_hooks__parse(arg, &env.hooks, err, sizeof(err)))
@@ -232,6 +240,36 @@ static unsigned int vcpu_rates(const struct tracker *tr, int vm,
 	return n;
 }
 
+/* The VMM changed its memory slots: retarget the tracker, and restart the
+ * statistics when the VM's page count changed. */
+static int update_vm(struct tracker *tr, int vm, const struct memmap *map,
+		     struct profile **prof, struct report_out *out)
+{
+	uint64_t pages = memmap__pages(map);
+	struct profile *fresh;
+	int ret = tracker__update_vm(tr, vm, map);
+
+	if (ret) {
+		fprintf(stderr, "precopy-trace: cannot follow the VM's new "
+			"memory map: %s\n", strerror(-ret));
+		return ret;
+	}
+	if (pages == profile__pages(*prof)) {
+		report_out__note(out, "the VM's memory slots changed");
+		return 0;
+	}
+	fresh = profile__new(pages, env.epoch_ms / 1e3, env.top);
+	if (!fresh) {
+		fprintf(stderr, "precopy-trace: out of memory\n");
+		return -ENOMEM;
+	}
+	profile__free(*prof);
+	*prof = fresh;
+	report_out__note(out, "the VM's memory size changed: statistics "
+			 "restart");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct argp argp = { opts, parse_arg, NULL, doc, NULL,
@@ -239,6 +277,7 @@ int main(int argc, char **argv)
 	struct precopy_vcpu_stat vprev[PRECOPY_MAX_VCPUS];
 	struct tracker_opts topts = tracker_opts__default();
 	struct report_out *out = NULL;
+	struct qemu_target *qt = NULL;
 	struct recorder *rec = NULL;
 	struct profile *prof = NULL;
 	struct tracker *tr = NULL;
@@ -272,8 +311,25 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 	if (tg.kind == TARGET_QEMU) {
-		fprintf(stderr, "precopy-trace: process %d is QEMU; attaching "
-			"to QEMU is not supported yet\n", (int)tg.pid);
+		qt = qemu_target__open(tg.pid, env.qmp, err, sizeof(err));
+		if (!qt || qemu_target__start(qt, env.interval_s, &tg.map, err,
+					      sizeof(err))) {
+			fprintf(stderr, "precopy-trace: %s\n", err);
+			goto cleanup;
+		}
+		if (!qemu_target__ring(qt) &&
+		    !(tracker__hooks(tr) &
+		      (TRACKER_HOOK_BIT(PRECOPY_HOOK_FENTRY) |
+		       TRACKER_HOOK_BIT(PRECOPY_HOOK_KPROBE) |
+		       TRACKER_HOOK_BIT(PRECOPY_HOOK_PAGE_FAULT)))) {
+			fprintf(stderr, "precopy-trace: QEMU logs dirty pages "
+				"in a bitmap, which no hook attached on this "
+				"kernel can see; start QEMU with -accel "
+				"kvm,dirty-ring-size=4096\n");
+			goto cleanup;
+		}
+	} else if (env.qmp) {
+		fprintf(stderr, "precopy-trace: --qmp applies to QEMU only\n");
 		goto cleanup;
 	}
 	vm = tracker__add_vm(tr, tg.pid, &tg.map);
@@ -351,6 +407,22 @@ int main(int argc, char **argv)
 		rep.fin.downtime_limit = env.downtime_ms / 1e3;
 		rep.fin.ws = rep.iv.curve;
 		rep.forecast_ok = !forecast__qemu(&rep.fin, &rep.fc);
+		for (unsigned int i = 0; i < rep.nvcpus; i++)
+			rep.events_per_s += rep.vcpus[i].events_per_s;
+		if (qt) {
+			bool changed = false;
+
+			rep.logging = qemu_target__logging(qt);
+			if (qemu_target__tick(qt, &tg.map, &changed,
+					      &rep.vmm_rate_mib,
+					      &rep.has_vmm_rate, err,
+					      sizeof(err))) {
+				fprintf(stderr, "precopy-trace: %s\n", err);
+				goto cleanup;
+			}
+			if (changed && update_vm(tr, vm, &tg.map, &prof, out))
+				goto cleanup;
+		}
 		report_out__emit(out, &rep);
 		next_interval += env.interval_s;
 		if (env.count && ++intervals >= env.count)
@@ -371,6 +443,7 @@ cleanup:
 	} else {
 		recorder__discard(rec);
 	}
+	qemu_target__close(qt);
 	report_out__free(out);
 	profile__free(prof);
 	if (vm >= 0)

@@ -62,8 +62,8 @@ void report_out__banner(struct report_out *o, const char *target,
 		json_str(o->f, hooks);
 		fprintf(o->f, ",\"pages\":%" PRIu64 "}\n", pages);
 	} else {
-		fprintf(o->f, "Tracing %s, %" PRIu64 " pages (%.0f MiB)\n%s\n",
-			target, pages, pages * 4096.0 / MIB, hooks);
+		fprintf(o->f, "Tracing %s, %" PRIu64 " pages of guest-physical "
+			"space\n%s\n", target, pages, hooks);
 	}
 	fflush(o->f);
 }
@@ -138,14 +138,18 @@ static void emit_live(struct report_out *o, const struct report *r)
 	unsigned int i;
 
 	fprintf(o->f, "\033[H\033[J");
-	fprintf(o->f, "precopy-trace: %s, %" PRIu64 " pages (%.0f MiB)\n%s\n",
-		o->target, o->pages, o->pages * 4096.0 / MIB, o->hooks);
+	fprintf(o->f, "precopy-trace: %s, %" PRIu64 " guest-physical pages\n"
+		"%s\n", o->target, o->pages, o->hooks);
 	if (r->logging)
 		fprintf(o->f, "dirty logging: %s\n", r->logging);
 	fprintf(o->f, "\nelapsed %.1f s, interval %.2f s (%u epochs)\n\n",
 		r->elapsed_s, iv->seconds, iv->epochs);
-	fprintf(o->f, "dirty rate    %12.0f pages/s  %10.1f MiB/s\n",
-		iv->pages_per_s, iv->mib_per_s);
+	fprintf(o->f, "dirty rate    %12.0f pages/s  %10.1f MiB/s  "
+		"(%.0f events/s)\n", iv->pages_per_s, iv->mib_per_s,
+		r->events_per_s);
+	if (r->has_vmm_rate)
+		fprintf(o->f, "QEMU measured %10.1f MiB/s of dirty-log entries "
+			"in its last window\n", r->vmm_rate_mib);
 	fprintf(o->f, "working set   1 s %-10" PRIu64 " 10 s %-10s 60 s %s\n",
 		iv->ws_1s, ws_str(a, sizeof(a), iv->ws_10s, iv->ws_10s_full),
 		ws_str(b, sizeof(b), iv->ws_60s, iv->ws_60s_full));
@@ -231,7 +235,12 @@ void report_json(FILE *f, const struct report *r)
 			fprintf(f, "null");
 	}
 	fprintf(f, "},\"drops\":{\"ringbuf\":%" PRIu64 ",\"unknown_slot\":%"
-		PRIu64 "}", r->stats.rb_dropped, r->unmapped);
+		PRIu64 "},\"events_per_s\":%.1f,\"vmm_dirty_rate_mib_s\":",
+		r->stats.rb_dropped, r->unmapped, r->events_per_s);
+	if (r->has_vmm_rate)
+		fprintf(f, "%.3f", r->vmm_rate_mib);
+	else
+		fprintf(f, "null");
 	if (r->logging) {
 		fprintf(f, ",\"logging\":");
 		json_str(f, r->logging);

@@ -38,6 +38,9 @@ struct report {
 	struct forecast_input fin;
 	struct forecast fc;
 	bool forecast_ok;
+	double events_per_s;         /* dirty events (e.g. ring entries) */
+	bool has_vmm_rate;           /* the VMM measured the same window */
+	double vmm_rate_mib;         /* its own dirty rate, MiB/s */
 	const char *logging;         /* how dirty logging is on, or NULL */
 };
 
