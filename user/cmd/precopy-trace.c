@@ -19,6 +19,8 @@
 #include <unistd.h>
 
 #include "forecast.h"
+#include "heatmap.h"
+#include "metrics_http.h"
 #include "profile.h"
 #include "qemu_target.h"
 #include "recorder.h"
@@ -39,6 +41,8 @@ static struct env {
 	double downtime_ms;
 	unsigned int top;
 	const char *record;
+	const char *heatmap;
+	const char *prometheus;
 	bool json;
 	bool verbose;
 } env = {
@@ -72,6 +76,8 @@ enum {
 	OPT_RECORD = 256,
 	OPT_VM_OPTS,
 	OPT_QMP,
+	OPT_HEATMAP,
+	OPT_PROMETHEUS,
 };
 
 static const struct argp_option opts[] = {
@@ -94,6 +100,10 @@ static const struct argp_option opts[] = {
 	  "(docs/precopy-trace.schema.json)", 0 },
 	{ "record", OPT_RECORD, "FILE", 0, "Record a dirty trace (.gz: "
 	  "compressed text, .pctrace: native)", 0 },
+	{ "heatmap", OPT_HEATMAP, "FILE.svg", 0, "Write an SVG heatmap of "
+	  "guest-physical region x time at exit", 0 },
+	{ "prometheus", OPT_PROMETHEUS, "ADDR:PORT", 0, "Serve /metrics for "
+	  "Prometheus, e.g. 127.0.0.1:9464", 0 },
 	{ "verbose", 'v', NULL, 0, "libbpf debug output", 0 },
 	{},
 };
@@ -157,6 +167,12 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	case OPT_RECORD:
 		env.record = arg;
 		break;
+	case OPT_HEATMAP:
+		env.heatmap = arg;
+		break;
+	case OPT_PROMETHEUS:
+		env.prometheus = arg;
+		break;
 	case 'v':
 		env.verbose = true;
 		break;
@@ -196,12 +212,20 @@ static double now_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* Sleep until the absolute monotonic time `deadline` (seconds); returns
- * early on a signal. */
-static void sleep_until(double deadline)
+/* Sleep until the absolute monotonic time `deadline` (seconds), answering
+ * metrics scrapes meanwhile; returns early on a signal. */
+static void sleep_until(double deadline, struct metrics_http *http)
 {
 	struct timespec ts;
 
+	while (http && !exiting) {
+		double left = deadline - now_s();
+
+		if (left <= 0)
+			return;
+		if (metrics_http__serve(http, (int)(left * 1000) + 1) == -EINTR)
+			return;
+	}
 	ts.tv_sec = (time_t)deadline;
 	ts.tv_nsec = (long)((deadline - ts.tv_sec) * 1e9);
 	clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
@@ -278,12 +302,15 @@ int main(int argc, char **argv)
 	struct tracker_opts topts = tracker_opts__default();
 	struct report_out *out = NULL;
 	struct qemu_target *qt = NULL;
+	struct metrics_http *http = NULL;
+	struct heatmap *heat = NULL;
 	struct recorder *rec = NULL;
 	struct profile *prof = NULL;
 	struct tracker *tr = NULL;
 	struct target tg = { .pidfd = -1 };
 	char err[320];
-	double t0, next_epoch, next_interval, last_epoch;
+	double t0, next_epoch, next_interval, last_epoch, iv_start;
+	bool heat_full = false;
 	long intervals = 0;
 	int vm = -1, ret, status = 1;
 
@@ -354,6 +381,16 @@ int main(int argc, char **argv)
 			goto cleanup;
 		}
 	}
+	if (env.heatmap &&
+	    !(heat = heatmap__new(memmap__pages(&tg.map), 256))) {
+		fprintf(stderr, "precopy-trace: out of memory\n");
+		goto cleanup;
+	}
+	if (env.prometheus &&
+	    !(http = metrics_http__open(env.prometheus, err, sizeof(err)))) {
+		fprintf(stderr, "precopy-trace: %s\n", err);
+		goto cleanup;
+	}
 	out = report_out__new(env.json ? REPORT_JSON
 					 : isatty(STDOUT_FILENO)
 						   ? REPORT_LIVE
@@ -367,7 +404,7 @@ int main(int argc, char **argv)
 			     memmap__pages(&tg.map));
 
 	tracker__harvest(tr); /* start the first epoch now */
-	t0 = last_epoch = now_s();
+	t0 = last_epoch = iv_start = now_s();
 	next_epoch = t0 + env.epoch_ms / 1e3;
 	next_interval = t0 + env.interval_s;
 	while (!exiting) {
@@ -376,7 +413,7 @@ int main(int argc, char **argv)
 		uint64_t np;
 		double now;
 
-		sleep_until(next_epoch);
+		sleep_until(next_epoch, http);
 		if (exiting)
 			break;
 		now = now_s();
@@ -395,6 +432,14 @@ int main(int argc, char **argv)
 			continue;
 
 		memset(&rep, 0, sizeof(rep));
+		if (heat && heatmap__add_row(heat, now - t0, now - iv_start,
+					     profile__interval_bitmap(prof)) ==
+				    -ENOSPC && !heat_full) {
+			report_out__note(out, "heatmap full: later intervals "
+					 "are not drawn");
+			heat_full = true;
+		}
+		iv_start = now;
 		profile__interval(prof, &rep.iv);
 		rep.elapsed_s = now - t0;
 		rep.nvcpus = vcpu_rates(tr, vm, vprev, rep.iv.seconds,
@@ -424,6 +469,15 @@ int main(int argc, char **argv)
 				goto cleanup;
 		}
 		report_out__emit(out, &rep);
+		if (http) {
+			char *body;
+			size_t len;
+
+			if (!report_prometheus(&rep, tg.pid, &body, &len)) {
+				metrics_http__set(http, body, len);
+				free(body);
+			}
+		}
 		next_interval += env.interval_s;
 		if (env.count && ++intervals >= env.count)
 			break;
@@ -443,6 +497,18 @@ cleanup:
 	} else {
 		recorder__discard(rec);
 	}
+	if (heat && !status) {
+		char title[256];
+
+		snprintf(title, sizeof(title), "precopy-trace: %s", tg.desc);
+		if (heatmap__write_svg(heat, env.heatmap, title, err,
+				       sizeof(err))) {
+			fprintf(stderr, "precopy-trace: %s\n", err);
+			status = 1;
+		}
+	}
+	heatmap__free(heat);
+	metrics_http__close(http);
 	qemu_target__close(qt);
 	report_out__free(out);
 	profile__free(prof);

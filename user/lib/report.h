@@ -64,6 +64,14 @@ void report_out__emit(struct report_out *o, const struct report *r);
 /* report_out__note() writes a one-line remark (JSON: a "note" object). */
 void report_out__note(struct report_out *o, const char *text);
 
+/*
+ * report_prometheus() renders r in the Prometheus text exposition format
+ * (metrics precopy_*, labelled with the VMM's pid) into a malloc'ed
+ * buffer *out of *len bytes. Returns 0 or -ENOMEM.
+ */
+int report_prometheus(const struct report *r, int pid, char **out,
+		      size_t *len);
+
 /* report_json() writes r as one JSON object without a newline. */
 void report_json(FILE *f, const struct report *r);
 
