@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "forecast.h"
 #include "heatmap.h"
 #include "metrics_http.h"
@@ -117,7 +118,7 @@ static double parse_num(const char *arg, double min, double max,
 	errno = 0;
 	v = strtod(arg, &end);
 	if (errno || *end || end == arg || !(v >= min && v <= max))
-		argp_error(state, "invalid %s '%s' (expected %g..%g)", what,
+		cli_usage_error(state, "invalid %s '%s' (expected %g..%g)", what,
 			   arg, min, max);
 	return v;
 }
@@ -130,7 +131,7 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	case 'p':
 		env.pid = (pid_t)parse_num(arg, 1, 4194304, state, "pid");
 		if (strchr(arg, '.'))
-			argp_error(state, "invalid pid '%s'", arg);
+			cli_usage_error(state, "invalid pid '%s'", arg);
 		break;
 	case 'w':
 		env.workload = arg;
@@ -143,7 +144,7 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		break;
 	case 'H':
 		if (tracker_hooks__parse(arg, &env.hooks, err, sizeof(err)))
-			argp_error(state, "%s", err);
+			cli_usage_error(state, "%s", err);
 		break;
 	case 'E':
 		env.epoch_ms = (unsigned int)parse_num(arg, 10, 60000, state,
@@ -184,11 +185,11 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 			env.count = (long)parse_num(arg, 1, 1e12, state,
 						    "count");
 		else
-			argp_error(state, "unexpected argument '%s'", arg);
+			cli_usage_error(state, "unexpected argument '%s'", arg);
 		break;
 	case ARGP_KEY_END:
 		if (env.pid && env.workload)
-			argp_error(state, "-p and -w exclude each other");
+			cli_usage_error(state, "-p and -w exclude each other");
 		if (env.interval_s * 1000 < env.epoch_ms)
 			env.epoch_ms = (unsigned int)(env.interval_s * 1000);
 		break;
@@ -310,7 +311,7 @@ int main(int argc, char **argv)
 	struct target tg = { .pidfd = -1 };
 	char err[320];
 	double t0, next_epoch, next_interval, last_epoch, iv_start;
-	bool heat_full = false;
+	bool heat_full = false, bitmap_warning = false;
 	long intervals = 0;
 	int vm = -1, ret, status = 1;
 
@@ -327,13 +328,18 @@ int main(int argc, char **argv)
 			"CAP_PERFMON) to load the tracker\n");
 		return 1;
 	}
-	tr = tracker__open(&topts, err, sizeof(err));
-	if (!tr) {
+	if (env.prometheus &&
+	    !(http = metrics_http__open(env.prometheus, err, sizeof(err)))) {
 		fprintf(stderr, "precopy-trace: %s\n", err);
 		return 1;
 	}
 	ret = open_target(&tg, err, sizeof(err));
 	if (ret) {
+		fprintf(stderr, "precopy-trace: %s\n", err);
+		goto cleanup;
+	}
+	tr = tracker__open(&topts, err, sizeof(err));
+	if (!tr) {
 		fprintf(stderr, "precopy-trace: %s\n", err);
 		goto cleanup;
 	}
@@ -347,13 +353,18 @@ int main(int argc, char **argv)
 		if (!qemu_target__ring(qt) &&
 		    !(tracker__hooks(tr) &
 		      (TRACKER_HOOK_BIT(PRECOPY_HOOK_FENTRY) |
-		       TRACKER_HOOK_BIT(PRECOPY_HOOK_KPROBE) |
-		       TRACKER_HOOK_BIT(PRECOPY_HOOK_PAGE_FAULT)))) {
-			fprintf(stderr, "precopy-trace: QEMU logs dirty pages "
-				"in a bitmap, which no hook attached on this "
-				"kernel can see; start QEMU with -accel "
-				"kvm,dirty-ring-size=4096\n");
-			goto cleanup;
+		       TRACKER_HOOK_BIT(PRECOPY_HOOK_KPROBE)))) {
+			if (!(tracker__hooks(tr) &
+			      (TRACKER_HOOK_BIT(PRECOPY_HOOK_PAGE_FAULT) |
+			       TRACKER_HOOK_BIT(PRECOPY_HOOK_FAST_PF)))) {
+				fprintf(stderr, "precopy-trace: QEMU logs dirty "
+					"pages in a bitmap, which no hook "
+					"attached on this kernel can see; start "
+					"QEMU with -accel "
+					"kvm,dirty-ring-size=4096\n");
+				goto cleanup;
+			}
+			bitmap_warning = true;
 		}
 	} else if (env.qmp) {
 		fprintf(stderr, "precopy-trace: --qmp applies to QEMU only\n");
@@ -386,11 +397,6 @@ int main(int argc, char **argv)
 		fprintf(stderr, "precopy-trace: out of memory\n");
 		goto cleanup;
 	}
-	if (env.prometheus &&
-	    !(http = metrics_http__open(env.prometheus, err, sizeof(err)))) {
-		fprintf(stderr, "precopy-trace: %s\n", err);
-		goto cleanup;
-	}
 	out = report_out__new(env.json ? REPORT_JSON
 					 : isatty(STDOUT_FILENO)
 						   ? REPORT_LIVE
@@ -402,6 +408,12 @@ int main(int argc, char **argv)
 	}
 	report_out__banner(out, tg.desc, tracker__describe(tr),
 			     memmap__pages(&tg.map));
+	if (bitmap_warning)
+		report_out__note(out, "warning: QEMU logs dirty pages in a "
+				 "bitmap; only the fault hooks can see that, "
+				 "and only on hardware-virtualised guests. If "
+				 "no dirtying shows, start QEMU with -accel "
+				 "kvm,dirty-ring-size=4096");
 
 	tracker__harvest(tr); /* start the first epoch now */
 	t0 = last_epoch = iv_start = now_s();
@@ -442,6 +454,7 @@ int main(int argc, char **argv)
 		iv_start = now;
 		profile__interval(prof, &rep.iv);
 		rep.elapsed_s = now - t0;
+		rep.t_mono = now;
 		rep.nvcpus = vcpu_rates(tr, vm, vprev, rep.iv.seconds,
 					rep.vcpus);
 		tracker__stats(tr, &rep.stats);

@@ -187,9 +187,9 @@ void report_json(FILE *f, const struct report *r)
 	unsigned int i;
 
 	fprintf(f, "{\"type\":\"interval\",\"elapsed_s\":%.3f,"
-		"\"interval_s\":%.3f,\"epochs\":%u,\"dirty_pages\":%" PRIu64
+		"\"t_mono\":%.6f,\"interval_s\":%.3f,\"epochs\":%u,\"dirty_pages\":%" PRIu64
 		",\"pages_per_s\":%.1f,\"mib_per_s\":%.3f,",
-		r->elapsed_s, iv->seconds, iv->epochs, iv->dirty_pages,
+		r->elapsed_s, r->t_mono, iv->seconds, iv->epochs, iv->dirty_pages,
 		iv->pages_per_s, iv->mib_per_s);
 	fprintf(f, "\"working_set\":{\"1s\":%" PRIu64 ",\"10s\":%" PRIu64
 		",\"60s\":%" PRIu64 ",\"10s_complete\":%s,\"60s_complete\":%s},",

@@ -30,6 +30,7 @@ struct report_vcpu {
 
 struct report {
 	double elapsed_s;            /* since tracing started */
+	double t_mono;               /* CLOCK_MONOTONIC at the interval's end */
 	struct profile_interval iv;
 	unsigned int nvcpus;
 	struct report_vcpu vcpus[REPORT_MAX_VCPUS];

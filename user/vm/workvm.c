@@ -728,3 +728,24 @@ int workvm__run(struct workvm *vm, unsigned int ms, uint64_t *truth,
 	ep->run_ms = now_ms() - start;
 	return ret;
 }
+
+int workvm__start(struct workvm *vm, unsigned int timeout_ms)
+{
+	const volatile struct guest_status *st =
+		(const void *)(vm->mem + GUEST_STATUS_GPA);
+	unsigned int waited;
+	int ret;
+
+	for (waited = 0; waited < timeout_ms; waited += 20) {
+		ret = workvm__run(vm, 20, NULL, NULL);
+		if (ret)
+			return ret;
+		if (st->magic == GUEST_STATUS_MAGIC &&
+		    (st->state == GUEST_STATE_RUNNING ||
+		     st->state == GUEST_STATE_IDLE))
+			return 0;
+	}
+	snprintf(vm->error, sizeof(vm->error), "the guest did not start "
+		 "within %u ms", timeout_ms);
+	return -ETIMEDOUT;
+}
