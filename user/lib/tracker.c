@@ -12,6 +12,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
+#include "errmsg.h"
 #include "tracker.h"
 #include "tracker.skel.h"
 
@@ -67,17 +68,6 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 	return vfprintf(stderr, fmt, ap);
 }
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 struct tracker_opts tracker_opts__default(void)
 {
 	struct tracker_opts o = {
@@ -105,7 +95,7 @@ int tracker_hooks__parse(const char *list, unsigned int *mask, char *err,
 	int h;
 
 	if (snprintf(buf, sizeof(buf), "%s", list) >= (int)sizeof(buf)) {
-		set_err(err, errlen, "hook list too long");
+		errmsg_set(err, errlen, "hook list too long");
 		return -EINVAL;
 	}
 	for (tok = strtok_r(buf, ",", &save); tok;
@@ -116,7 +106,7 @@ int tracker_hooks__parse(const char *list, unsigned int *mask, char *err,
 			if (!strcmp(tok, hook_names[h]))
 				break;
 		if (h == PRECOPY_HOOK__COUNT) {
-			set_err(err, errlen,
+			errmsg_set(err, errlen,
 				"unknown hook '%s' (known: ring_push, "
 				"page_fault, fast_pf, fentry, kprobe, auto)",
 				tok);
@@ -342,12 +332,12 @@ struct tracker *tracker__open(const struct tracker_opts *opts, char *err,
 	libbpf_set_print(libbpf_print);
 	if (!o.capacity_pages || o.capacity_pages % PRECOPY_REGION_PAGES ||
 	    o.capacity_pages > (1ull << 32)) {
-		set_err(err, errlen, "capacity must be a multiple of %u pages, "
+		errmsg_set(err, errlen, "capacity must be a multiple of %u pages, "
 			"at most 2^32", PRECOPY_REGION_PAGES);
 		return NULL;
 	}
 	if (o.ringbuf_bytes < 4096 || (o.ringbuf_bytes & (o.ringbuf_bytes - 1))) {
-		set_err(err, errlen, "ring buffer size must be a power of two "
+		errmsg_set(err, errlen, "ring buffer size must be a power of two "
 			">= 4096");
 		return NULL;
 	}
@@ -355,14 +345,14 @@ struct tracker *tracker__open(const struct tracker_opts *opts, char *err,
 	avail = tracker__probe(why);
 	t = calloc(1, sizeof(*t));
 	if (!t) {
-		set_err(err, errlen, "out of memory");
+		errmsg_set(err, errlen, "out of memory");
 		return NULL;
 	}
 	if (o.hooks) {
 		for (h = 0; h < PRECOPY_HOOK__COUNT; h++)
 			if ((o.hooks & TRACKER_HOOK_BIT(h)) &&
 			    !(avail & TRACKER_HOOK_BIT(h))) {
-				set_err(err, errlen, "hook %s unavailable: %s",
+				errmsg_set(err, errlen, "hook %s unavailable: %s",
 					hook_names[h], why[h]);
 				goto fail;
 			}
@@ -371,7 +361,7 @@ struct tracker *tracker__open(const struct tracker_opts *opts, char *err,
 		t->hooks = choose_hooks(avail);
 	}
 	if (!t->hooks) {
-		set_err(err, errlen, "no dirty-tracking hook works on this "
+		errmsg_set(err, errlen, "no dirty-tracking hook works on this "
 			"kernel: ring_push: %s; fentry: %s",
 			why[PRECOPY_HOOK_RING_PUSH], why[PRECOPY_HOOK_FENTRY]);
 		goto fail;
@@ -383,13 +373,13 @@ struct tracker *tracker__open(const struct tracker_opts *opts, char *err,
 	t->nregions = t->capacity / PRECOPY_REGION_PAGES;
 	t->ncpus = libbpf_num_possible_cpus();
 	if (t->ncpus <= 0 || t->ncpus > PRECOPY_MAX_CPUS) {
-		set_err(err, errlen, "unsupported CPU count %d", t->ncpus);
+		errmsg_set(err, errlen, "unsupported CPU count %d", t->ncpus);
 		goto fail;
 	}
 
 	t->skel = tracker_bpf__open();
 	if (!t->skel) {
-		set_err(err, errlen, "cannot open BPF object: %s",
+		errmsg_set(err, errlen, "cannot open BPF object: %s",
 			strerror(errno));
 		goto fail;
 	}
@@ -408,7 +398,7 @@ struct tracker *tracker__open(const struct tracker_opts *opts, char *err,
 
 	ret = tracker_bpf__load(t->skel);
 	if (ret) {
-		set_err(err, errlen, "cannot load the tracker: %s",
+		errmsg_set(err, errlen, "cannot load the tracker: %s",
 			strerror(-ret));
 		goto fail;
 	}
@@ -417,7 +407,7 @@ struct tracker *tracker__open(const struct tracker_opts *opts, char *err,
 			continue;
 		t->links[h] = bpf_program__attach(hook_prog(t->skel, h));
 		if (!t->links[h]) {
-			set_err(err, errlen, "cannot attach %s: %s",
+			errmsg_set(err, errlen, "cannot attach %s: %s",
 				hook_names[h], strerror(errno));
 			goto fail;
 		}
@@ -427,20 +417,20 @@ struct tracker *tracker__open(const struct tracker_opts *opts, char *err,
 	    (ret = map_shared(t->skel->maps.page_epoch, &t->page_epoch)) ||
 	    (ret = map_shared(t->skel->maps.vcpu_stats, &t->vcpu)) ||
 	    (ret = map_shared(t->skel->maps.inflight, &t->inflight))) {
-		set_err(err, errlen, "cannot mmap tracker maps: %s",
+		errmsg_set(err, errlen, "cannot mmap tracker maps: %s",
 			strerror(-ret));
 		goto fail;
 	}
 	t->last_dirty = calloc(t->words, sizeof(uint64_t));
 	t->last_regions = calloc(t->nregions, sizeof(uint64_t));
 	if (!t->last_dirty || !t->last_regions) {
-		set_err(err, errlen, "out of memory");
+		errmsg_set(err, errlen, "out of memory");
 		goto fail;
 	}
 	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.events),
 				 handle_rb_event, t, NULL);
 	if (!t->rb) {
-		set_err(err, errlen, "cannot open the event ring buffer: %s",
+		errmsg_set(err, errlen, "cannot open the event ring buffer: %s",
 			strerror(errno));
 		goto fail;
 	}
