@@ -29,6 +29,12 @@ $(OUT)/tests/helpers/%: tests/helpers/%.c | $(OUT)/.deps-ok
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) $< -o $@
 
+# pfstatic must be static: the tracer refuses such programs.
+$(OUT)/tests/helpers/pfstatic: tests/helpers/pfstatic.c | $(OUT)/.deps-ok
+	$(call msg,CC-HELP,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -static $< -o $@
+
 $(PFTRACE_BENCH): tests/bench/bench_pftrace.sh
 	$(call msg,COPY,$@)
 	$(Q)mkdir -p $(@D)

@@ -45,6 +45,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -488,7 +489,7 @@ static int handle_scan(void)
 	end.scan_ns = now_ns() - t1;
 	/* armed = (armed + pending) within V; pending = V - armed */
 	set_union_within(&st->armed, &st->pending, &st->vmas, &st->tmp);
-	memcpy(&st->armed, &st->tmp, sizeof(st->tmp.n) +
+	memcpy(&st->armed, &st->tmp, offsetof(struct span_set, s) +
 	       st->tmp.n * sizeof(st->tmp.s[0]));
 	set_minus(&st->vmas, &st->armed, &st->pending);
 	if (flush_out())
