@@ -961,6 +961,16 @@ void proctrace__free(struct proctrace *pt)
 	free(pt);
 }
 
+void proctrace__release(struct proctrace *pt)
+{
+	if (!pt)
+		return;
+	if (pt->pf)
+		proctrace__detach(pt);
+	pt->child = 0; /* not ours to stop any more */
+	proctrace__free(pt);
+}
+
 unsigned int proctrace__procs(const struct proctrace *pt,
 			      struct proctrace_proc *out, unsigned int max)
 {

@@ -175,6 +175,11 @@ int proctrace__stop(struct proctrace *pt, int sig, unsigned int timeout_ms,
  * frees everything. NULL is a no-op. */
 void proctrace__free(struct proctrace *pt);
 
+/* proctrace__release() detaches and frees everything but leaves the
+ * command running, untraced (it is no longer waited for). NULL is a
+ * no-op. */
+void proctrace__release(struct proctrace *pt);
+
 /* proctrace__procs() copies up to max per-process records (every process
  * that checked in, in check-in order). Returns how many. Cannot fail. */
 unsigned int proctrace__procs(const struct proctrace *pt,
