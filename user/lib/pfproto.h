@@ -82,6 +82,7 @@ struct pfproto_hello {
 	uint32_t how;     /* 0: started, 1: fork child */
 	char what[64];    /* NUL-terminated: which setup step failed, or "" */
 	char exe[128];    /* NUL-terminated: /proc/self/exe, cut */
+	char comm[16];    /* NUL-terminated: /proc/self/comm (process name) */
 };
 
 struct pfproto_scan_end {

@@ -54,11 +54,8 @@ static void proc_list(const struct proctrace *pt, char *buf, size_t len)
 
 	buf[0] = '\0';
 	for (i = 0; i < n && used + 1 < len; i++) {
-		const char *name = strrchr(pr[i].exe, '/');
-
 		used += snprintf(buf + used, len - used, "%s%d:%s",
-				 i ? " " : "", (int)pr[i].pid,
-				 name ? name + 1 : pr[i].exe);
+				 i ? " " : "", (int)pr[i].pid, pr[i].comm);
 	}
 	if (used >= len && len > 4)
 		memcpy(buf + len - 4, "...", 4);

@@ -330,6 +330,7 @@ static void accept_one(struct proctrace *pt)
 		goto refuse;
 	hello.what[sizeof(hello.what) - 1] = '\0';
 	hello.exe[sizeof(hello.exe) - 1] = '\0';
+	hello.comm[sizeof(hello.comm) - 1] = '\0';
 	if (hello.error) {
 		snprintf(pt->refusal, sizeof(pt->refusal),
 			 "process %d (%s) cannot be traced: %s failed: %s",
@@ -361,6 +362,7 @@ static void accept_one(struct proctrace *pt)
 	p->info.pid = cred.pid;
 	p->info.alive = true;
 	snprintf(p->info.exe, sizeof(p->info.exe), "%s", hello.exe);
+	snprintf(p->info.comm, sizeof(p->info.comm), "%s", hello.comm);
 	pt->tot.checkins++;
 	if (cred.pid == pt->child)
 		pt->checked_in = true;

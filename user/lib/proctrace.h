@@ -88,6 +88,7 @@ struct proctrace_epoch {
 struct proctrace_proc {
 	pid_t pid;
 	char exe[128];
+	char comm[16];           /* process name at check-in */
 	bool alive;
 	uint64_t pages;          /* pages indexed for it */
 	uint64_t ranges;         /* ranges registered now */

@@ -708,6 +708,15 @@ static void check_in(uint32_t how)
 	n = readlink("/proc/self/exe", hello.exe, sizeof(hello.exe) - 1);
 	if (n < 0)
 		hello.exe[0] = '\0';
+	n = open("/proc/self/comm", O_RDONLY | O_CLOEXEC);
+	if (n >= 0) {
+		int fd = (int)n;
+
+		n = read(fd, hello.comm, sizeof(hello.comm) - 1);
+		close(fd);
+		if (n > 0 && hello.comm[n - 1] == '\n')
+			hello.comm[n - 1] = '\0';
+	}
 	st->armed.n = st->pending.n = st->vmas.n = 0;
 	if (send_msg(PFPROTO_HELLO, &hello, 1, sizeof(hello)) || err) {
 		teardown();
