@@ -31,6 +31,7 @@
 #include "harness.h"
 #include "pftrack.h"
 #include "proctrace.h"
+#include "trace.h"
 
 static char out_dir[3300];
 static char helper[3400], pstatic[3400], preload[3400];
@@ -521,6 +522,87 @@ static void test_refusals(void)
 	ASSERT_EQ(count_fds(), fds0, "tracer descriptors after refusals");
 }
 
+static int run_shell(const char *cmd, char *out, size_t len)
+{
+	FILE *p = popen(cmd, "r");
+	size_t n = 0;
+	int status;
+
+	if (!p)
+		return -1;
+	while (n + 1 < len && fgets(out + n, len - n, p))
+		n += strlen(out + n);
+	out[n] = '\0';
+	status = pclose(p);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* precopy-trace -- CMD: records a trace of the right shape and reports
+ * the truth counts; refuses without root, and with no command. */
+static void test_cli(void)
+{
+	char cmd[8000], out[8192], trace[] = "/tmp/pftrack-cli-XXXXXX";
+	struct trace_epochs *ep = NULL;
+	const struct trace_header *h;
+	char err[256], path[64];
+	int fd, rc;
+	uint64_t i, writes = 0;
+
+	if (env_skip()) {
+		TEST_SKIP("%s", env_skip());
+		return;
+	}
+	fd = mkstemp(trace);
+	if (!ASSERT_TRUE(fd >= 0, "temp file"))
+		return;
+	close(fd);
+	unlink(trace);
+	snprintf(path, sizeof(path), "%s.gz", trace);
+	snprintf(cmd, sizeof(cmd), "%s/bin/precopy-trace -E 50 --record %s "
+		 "-o %s.report 1 -- %s compute 16 2>&1; cat %s.report", out_dir,
+		 path, trace, helper, trace);
+	rc = run_shell(cmd, out, sizeof(out));
+	ASSERT_EQ(rc, 0, "precopy-trace -- pfchild compute");
+	ASSERT_TRUE(strstr(out, "checksum ") != NULL, "the command's output");
+	ASSERT_TRUE(strstr(out, "truth: ") != NULL, "truth counts reported");
+	ASSERT_TRUE(strstr(out, "exited with status 0") != NULL, out);
+	if (ASSERT_OK(trace__load_epochs(path, 0, &ep, err, sizeof(err)),
+		      err)) {
+		h = &ep->hdr;
+		ASSERT_STREQ(trace_header__get(h, "mode"), "process", "mode");
+		ASSERT_STREQ(trace_header__get(h, "epoch_us"), "50000",
+			     "epoch_us");
+		ASSERT_TRUE(trace_header__get(h, "page_identity") != NULL,
+			    "page identity documented");
+		ASSERT_TRUE(h->pages > 4096 && h->pages < 65536,
+			    "pages = registered pages, not the capacity");
+		for (i = 0; i < ep->nr_epochs; i++) {
+			writes += ep->epochs[i].nr_pages;
+			ASSERT_LE(ep->epochs[i].end_us - ep->epochs[i].start_us,
+				  150000, "epochs of about 50 ms");
+		}
+		ASSERT_TRUE(writes >= 4096, "16 MiB of writes recorded");
+	}
+	trace_epochs__free(ep);
+	unlink(path);
+	snprintf(cmd, sizeof(cmd), "%s.report", trace);
+	unlink(cmd);
+
+	snprintf(cmd, sizeof(cmd), "runuser -u nobody -- %s/bin/precopy-trace "
+		 "-- /bin/true 2>&1", out_dir);
+	rc = run_shell(cmd, out, sizeof(out));
+	ASSERT_EQ(rc, 1, "without root");
+	ASSERT_TRUE(strstr(out, "needs root") != NULL, out);
+	snprintf(cmd, sizeof(cmd), "%s/bin/precopy-trace -- 2>&1", out_dir);
+	rc = run_shell(cmd, out, sizeof(out));
+	ASSERT_EQ(rc, 2, "no command");
+	snprintf(cmd, sizeof(cmd), "%s/bin/precopy-trace -- %s 2>&1", out_dir,
+		 pstatic);
+	rc = run_shell(cmd, out, sizeof(out));
+	ASSERT_EQ(rc, 1, "static binary");
+	ASSERT_TRUE(strstr(out, "statically linked") != NULL, out);
+}
+
 int main(void)
 {
 	const char *out = getenv("OUT");
@@ -545,5 +627,6 @@ int main(void)
 	RUN_TEST(test_target_crash);
 	RUN_TEST(test_fork_follow);
 	RUN_TEST(test_refusals);
+	RUN_TEST(test_cli);
 	return harness_finish();
 }

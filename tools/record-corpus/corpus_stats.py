@@ -11,7 +11,7 @@ import sys
 ORDER = ["redis", "sqlite", "postgres", "memcached", "compile", "python", "idle"]
 WHAT = {
     "redis": "redis-server 7.0 under redis-benchmark (set/get/incr/lpush/hset, 8 clients, 256-byte values, 200k keys)",
-    "sqlite": "sqlite3 3.40 running a write-heavy script (WAL, 64 MiB cache; batches of 5000 inserts-or-replaces of 200-byte blobs, updates, deletes)",
+    "sqlite": "sqlite3 3.40 running a write-heavy script (WAL, 8 MiB cache; batches of 5000 inserts-or-replaces of 200-byte blobs, updates, deletes)",
     "postgres": "PostgreSQL 15 under pgbench (scale 5, 4 clients, TPC-B-like); traced: the postmaster and every process it forks (backends, checkpointer, background writer, WAL writer, autovacuum)",
     "memcached": "memcached 1.6 under memaslap (memcaslap: 1 thread, 4 connections, 512-byte values, 9:1 get:set)",
     "compile": "gcc 12 -O2 -c of a generated 600 KB C file (tools/record-corpus/gen_bigc.py 1000); traced: the gcc driver and cc1 (exec'd child)",

@@ -231,8 +231,15 @@ int procmode__run(const struct procmode_opts *o)
 	}
 	snprintf(banner, sizeof(banner), "process %d: %s",
 		 (int)proctrace__command_pid(pt), cmd);
-	report_out__banner(out, banner, proctrace__describe(pt),
-			   proctrace__capacity(pt));
+	{
+		struct proctrace_proc first;
+
+		/* Pages registered at check-in; the space grows from there. */
+		if (proctrace__procs(pt, &first, 1) != 1)
+			first.pages = 0;
+		report_out__banner(out, banner, proctrace__describe(pt),
+				   first.pages);
+	}
 
 	t0 = ep_start = now_s();
 	next_epoch = t0 + epoch_s;
