@@ -113,10 +113,10 @@ static void test_equality(void)
 	struct proctrace *pt = NULL;
 	struct proctrace_epoch ep;
 	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, k, i, exact = 0;
-	unsigned long a, b, c = 0;
+	unsigned long a, b, sh, c = 0;
 	pid_t pid;
 	char err[320], line[4096];
-	int64_t base_a, base_b;
+	int64_t base_a, base_b, base_s;
 	bool c_seen_unknown = false;
 
 	if (env_skip()) {
@@ -135,17 +135,21 @@ static void test_equality(void)
 	in[0] = out[1] = -1;
 	pid = proctrace__command_pid(pt);
 	if (!ASSERT_OK(read_line(out[0], line, sizeof(line), 5000), "ready") ||
-	    !ASSERT_EQ(sscanf(line, "ready %lx %lx", &a, &b), 2, line))
+	    !ASSERT_EQ(sscanf(line, "ready %lx %lx %lx", &a, &b, &sh), 3,
+		       line))
 		goto cleanup;
 	/* Two quiet epochs: the first arms what check-in registered. */
 	for (k = 0; k < 2; k++)
 		ASSERT_OK(proctrace__epoch(pt, &ep), "warm-up epoch");
 	base_a = proctrace__page_of(pt, pid, a);
 	base_b = proctrace__page_of(pt, pid, b);
-	if (!ASSERT_TRUE(base_a >= 0 && base_b >= 0, "regions indexed"))
+	base_s = proctrace__page_of(pt, pid, sh);
+	if (!ASSERT_TRUE(base_a >= 0 && base_b >= 0 && base_s >= 0,
+			 "regions indexed"))
 		goto cleanup;
 	for (k = 0; k < 20; k++) {
 		bool want_a[64] = { false }, want_b[64] = { false };
+		bool want_s[16] = { false };
 		char *tok, *save = NULL;
 		int64_t pc;
 
@@ -159,6 +163,8 @@ static void test_equality(void)
 				want_a[atoi(tok + 2)] = true;
 			else if (!strncmp(tok, "b:", 2))
 				want_b[atoi(tok + 2)] = true;
+			else if (!strncmp(tok, "s:", 2))
+				want_s[atoi(tok + 2)] = true;
 			else if (!strncmp(tok, "c@", 2))
 				c = strtoul(tok + 2, NULL, 16);
 		}
@@ -183,6 +189,10 @@ static void test_equality(void)
 				       "region B page in BPF view"))
 				goto cleanup;
 		}
+		for (i = 0; i < 16; i++)
+			if (!ASSERT_EQ(bit(ep.bpf, base_s + i), want_s[i],
+				       "shared region page in BPF view"))
+				goto cleanup;
 		if (c && (pc = proctrace__page_of(pt, pid, c)) >= 0) {
 			int all = 0;
 

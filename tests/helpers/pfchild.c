@@ -8,8 +8,11 @@
  *     subset of A with user stores, two pages of A through read(2) from a
  *     pipe (kernel-mode writes), and the next page of B for the first time;
  *     on the 5th 'w' it also maps region C (16 pages) and writes all of it.
- *     After each epoch it prints "done K a:N... b:N c:N..." (page numbers
- *     inside the regions) and waits. 'q' exits 0.
+ *     Region S (16 pages, MAP_SHARED anonymous) has every page read at
+ *     start and one page written per epoch (a read fault maps shared pages
+ *     writable: the tracer must still see the first write).
+ *     After each epoch it prints "done K a:N... b:N s:N c@ADDR" (page
+ *     numbers inside the regions) and waits. 'q' exits 0.
  * pfchild compute N     Fills and mixes N MiB of heap memory, prints a
  *     checksum: the same with and without the tracer.
  * pfchild crash         Writes memory for 300 ms, then abort()s.
@@ -61,15 +64,19 @@ static void msleep(unsigned int ms)
 
 static int run_epochs(void)
 {
-	char *a = map_pages(64), *b = map_pages(64), *c = NULL;
+	char *a = map_pages(64), *b = map_pages(64), *c = NULL, *sh;
 	int pfd[2], k = 0, nb = 0, i;
+	volatile char sink = 0;
 	char cmd, line[4096];
 	size_t len;
 
 	memset(a, 1, 64 * PAGE);
-	if (pipe(pfd))
+	sh = mmap(NULL, 16 * PAGE, PROT_READ | PROT_WRITE,
+		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (sh == MAP_FAILED || pipe(pfd))
 		return 1;
-	printf("ready %lx %lx\n", (unsigned long)a, (unsigned long)b);
+	printf("ready %lx %lx %lx\n", (unsigned long)a, (unsigned long)b,
+	       (unsigned long)sh);
 	fflush(stdout);
 	while (read(0, &cmd, 1) == 1 && cmd == 'w') {
 		unsigned char hit[64] = { 0 };
@@ -93,6 +100,11 @@ static int run_epochs(void)
 			if (hit[i])
 				len += snprintf(line + len, sizeof(line) - len,
 						" a:%d", i);
+		/* Read all of S (maps its pages), write one page of it. */
+		for (i = 0; i < 16; i++)
+			sink += sh[i * PAGE];
+		sh[(k % 16) * PAGE + 8] = (char)(k + sink);
+		len += snprintf(line + len, sizeof(line) - len, " s:%d", k % 16);
 		if (nb < 64) {
 			b[nb * PAGE] = 7;
 			len += snprintf(line + len, sizeof(line) - len,

@@ -81,6 +81,7 @@ struct state {
 	uint64_t own_start[4], own_end[4]; /* our mappings, left out */
 	unsigned int nown;
 	struct span_set vmas;    /* V of the current scan */
+	struct span_set shared;  /* the MAP_SHARED part of V */
 	struct span_set armed;   /* armed before this scan */
 	struct span_set pending; /* reported last time, not armed yet */
 	struct span_set tmp;
@@ -294,6 +295,7 @@ static int read_vmas(void)
 	close(fd);
 	st->maps[len] = '\0';
 	st->vmas.n = 0;
+	st->shared.n = 0;
 	for (line = st->maps; *line; line = eol + 1) {
 		const char *p = line, *name;
 		uint64_t start, end;
@@ -331,6 +333,9 @@ static int read_vmas(void)
 			}
 			set_add(&st->vmas, st->tmp.s[i].start,
 				st->tmp.s[i].end);
+			if (perms[3] == 's')
+				set_add(&st->shared, st->tmp.s[i].start,
+					st->tmp.s[i].end);
 		}
 	}
 	return failed;
@@ -397,6 +402,41 @@ static int scan_set(const struct span_set *set, uint16_t type,
 			j++;
 	}
 	return 0;
+}
+
+/*
+ * Write-protect the pages of the shared ranges in `set` that are not
+ * present yet (the kernel leaves a uffd-wp marker in their page table
+ * entries). Needed for shared memory only: a read fault maps a shared page
+ * writable, so without a marker its first write would take no fault and
+ * only PAGEMAP_SCAN would see it. (Private pages are mapped read-only by a
+ * read fault and fault on the first write anyway.) Present pages were
+ * just armed by the scan.
+ */
+static void protect_shared_holes(const struct span_set *set)
+{
+	const struct span_set *sh = &st->shared;
+	unsigned int i = 0, j = 0;
+
+	while (i < set->n && j < sh->n) {
+		uint64_t s = set->s[i].start > sh->s[j].start ? set->s[i].start
+							      : sh->s[j].start;
+		uint64_t e = set->s[i].end < sh->s[j].end ? set->s[i].end
+							  : sh->s[j].end;
+
+		if (s < e) {
+			struct uffdio_writeprotect wp = {
+				.range = { .start = s, .len = e - s },
+				.mode = UFFDIO_WRITEPROTECT_MODE_WP,
+			};
+
+			ioctl(st->uffd, UFFDIO_WRITEPROTECT, &wp);
+		}
+		if (set->s[i].end < sh->s[j].end)
+			i++;
+		else
+			j++;
+	}
 }
 
 /* out = a minus b, both sorted. */
@@ -482,6 +522,8 @@ static int handle_scan(void)
 	if (!ret)
 		ret = scan_set(&st->pending, PFPROTO_UNKNOWN,
 			       &end.unknown_pages);
+	if (!ret)
+		protect_shared_holes(&st->pending);
 	if (ret == -EPIPE)
 		return -1;
 	if (ret)
