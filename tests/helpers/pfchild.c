@@ -14,7 +14,8 @@
  *     After each epoch it prints "done K a:N... b:N s:N c@ADDR" (page
  *     numbers inside the regions) and waits. 'q' exits 0.
  * pfchild compute N     Fills and mixes N MiB of heap memory, prints a
- *     checksum: the same with and without the tracer.
+ *     checksum (the same with and without the tracer) on stdout and the
+ *     time the work took ("elapsed SECONDS") on stderr.
  * pfchild crash         Writes memory for 300 ms, then abort()s.
  * pfchild hold          Writes a page, prints "held", waits for stdin EOF.
  * pfchild fork          Forks; parent and child each write 8 pages of a
@@ -129,9 +130,11 @@ static int run_compute(long mib)
 {
 	size_t n = (size_t)mib << 20, i;
 	uint64_t *m = malloc(n), sum = 0;
+	struct timespec t0, t1;
 
 	if (!m)
 		return 1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (i = 0; i < n / 8; i++)
 		m[i] = i * 0x9e3779b97f4a7c15ull;
 	for (int round = 0; round < 4; round++)
@@ -144,7 +147,10 @@ static int run_compute(long mib)
 		}
 	for (i = 0; i < n / 8; i++)
 		sum = sum * 31 + m[i];
+	clock_gettime(CLOCK_MONOTONIC, &t1);
 	printf("checksum %016llx\n", (unsigned long long)sum);
+	fprintf(stderr, "elapsed %.6f\n", t1.tv_sec - t0.tv_sec +
+		(t1.tv_nsec - t0.tv_nsec) / 1e9);
 	free(m);
 	return 0;
 }
