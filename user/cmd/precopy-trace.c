@@ -22,6 +22,7 @@
 #include "forecast.h"
 #include "heatmap.h"
 #include "metrics_http.h"
+#include "procmode.h"
 #include "profile.h"
 #include "qemu_target.h"
 #include "recorder.h"
@@ -46,6 +47,12 @@ static struct env {
 	const char *prometheus;
 	bool json;
 	bool verbose;
+	/* process mode: precopy-trace [OPTION...] -- CMD ARGS */
+	const char *user;
+	const char *preload;
+	const char *output;
+	bool keep;
+	bool no_follow;
 } env = {
 	.epoch_ms = 100,
 	.interval_s = 1.0,
@@ -61,17 +68,25 @@ static const char doc[] =
 	"Profile how a running VM dirties its memory, with the eBPF tracker.\n"
 	"\n"
 	"USAGE: precopy-trace [OPTION...] [INTERVAL [COUNT]]\n"
+	"       precopy-trace [OPTION...] [INTERVAL [COUNT]] -- CMD [ARG...]\n"
 	"\n"
 	"Without -p, starts the built-in workload VM (pattern hotcold) and\n"
 	"traces it. INTERVAL is in seconds (default 1); COUNT intervals, or\n"
 	"until Ctrl-C.\n"
+	"\n"
+	"With -- CMD, runs CMD (and traces its descendants) with its writable\n"
+	"memory write-protected by userfaultfd, re-armed every epoch, and the\n"
+	"page-fault tracker watching its write faults; until CMD exits or\n"
+	"COUNT intervals (then CMD gets SIGTERM unless --keep).\n"
 	"\n"
 	"EXAMPLES:\n"
 	"  precopy-trace                      # built-in workload VM, 1 s lines\n"
 	"  precopy-trace -w 'zipf scatter=1' 1 10\n"
 	"  precopy-trace -p 1234              # a running precopy-vm or QEMU\n"
 	"  precopy-trace -p 1234 -b 1000 -d 50   # forecast at 1000 MiB/s, 50 ms\n"
-	"  precopy-trace -j --record vm.trace.gz 1 60\n";
+	"  precopy-trace -j --record vm.trace.gz 1 60\n"
+	"  precopy-trace --record redis.trace.gz -- redis-server --port 7777\n"
+	"  precopy-trace -o report.txt 1 30 -- python3 job.py\n";
 
 enum {
 	OPT_RECORD = 256,
@@ -79,6 +94,10 @@ enum {
 	OPT_QMP,
 	OPT_HEATMAP,
 	OPT_PROMETHEUS,
+	OPT_USER,
+	OPT_PRELOAD,
+	OPT_KEEP,
+	OPT_NO_FOLLOW,
 };
 
 static const struct argp_option opts[] = {
@@ -106,6 +125,15 @@ static const struct argp_option opts[] = {
 	{ "prometheus", OPT_PROMETHEUS, "ADDR:PORT", 0, "Serve /metrics for "
 	  "Prometheus, e.g. 127.0.0.1:9464", 0 },
 	{ "verbose", 'v', NULL, 0, "libbpf debug output", 0 },
+	{ "output", 'o', "FILE", 0, "Write the report to FILE (process mode: "
+	  "keeps it apart from CMD's output)", 0 },
+	{ "user", OPT_USER, "NAME", 0, "Process mode: run CMD as this user", 0 },
+	{ "preload", OPT_PRELOAD, "PATH", 0, "Process mode: the preload "
+	  "library (default: ../lib/libprecopy-preload.so)", 0 },
+	{ "keep", OPT_KEEP, NULL, 0, "Process mode: when tracing stops first, "
+	  "leave CMD running (untraced)", 0 },
+	{ "no-follow", OPT_NO_FOLLOW, NULL, 0, "Process mode: trace CMD only, "
+	  "not its fork and exec descendants", 0 },
 	{},
 };
 
@@ -176,6 +204,21 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		break;
 	case 'v':
 		env.verbose = true;
+		break;
+	case 'o':
+		env.output = arg;
+		break;
+	case OPT_USER:
+		env.user = arg;
+		break;
+	case OPT_PRELOAD:
+		env.preload = arg;
+		break;
+	case OPT_KEEP:
+		env.keep = true;
+		break;
+	case OPT_NO_FOLLOW:
+		env.no_follow = true;
 		break;
 	case ARGP_KEY_ARG:
 		if (state->arg_num == 0)
@@ -295,6 +338,65 @@ static int update_vm(struct tracker *tr, int vm, const struct memmap *map,
 	return 0;
 }
 
+/* Process mode: everything after "--" is the command; argv is cut there. */
+static char **split_command(int *argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < *argc; i++)
+		if (!strcmp(argv[i], "--")) {
+			argv[i] = NULL;
+			*argc = i;
+			return argv + i + 1;
+		}
+	return NULL;
+}
+
+static int run_process(char **cmd)
+{
+	struct procmode_opts o = {
+		.argv = cmd,
+		.preload = env.preload,
+		.user = env.user,
+		.record = env.record,
+		.output = env.output,
+		.epoch_ms = env.epoch_ms,
+		.interval_s = env.interval_s,
+		.count = env.count,
+		.bandwidth_mib = env.bandwidth_mib,
+		.downtime_ms = env.downtime_ms,
+		.top = env.top,
+		.json = env.json,
+		.verbose = env.verbose,
+		.follow = !env.no_follow,
+		.keep = env.keep,
+		.exiting = &exiting,
+	};
+
+	if (!cmd[0]) {
+		fprintf(stderr, "precopy-trace: no command after --\n");
+		return 2;
+	}
+	if (env.pid || env.workload) {
+		fprintf(stderr, "precopy-trace: -p/-w and -- CMD exclude each "
+			"other\n");
+		return 2;
+	}
+	if (env.qmp || env.heatmap || env.prometheus || env.hooks ||
+	    env.vm_opts) {
+		fprintf(stderr, "precopy-trace: --qmp, --heatmap, --prometheus, "
+			"--hooks and --vm-opts apply to VM tracing, not to "
+			"-- CMD\n");
+		return 2;
+	}
+	if (geteuid() != 0) {
+		fprintf(stderr, "precopy-trace: needs root (CAP_BPF and "
+			"CAP_PERFMON) to load the page-fault tracker\n");
+		return 1;
+	}
+	return procmode__run(&o);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct argp argp = { opts, parse_arg, NULL, doc, NULL,
@@ -314,12 +416,15 @@ int main(int argc, char **argv)
 	bool heat_full = false, bitmap_warning = false;
 	long intervals = 0;
 	int vm = -1, ret, status = 1;
+	char **cmd = split_command(&argc, argv);
 
 	if (argp_parse(&argp, argc, argv, 0, NULL, NULL))
 		return 2;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
+	if (cmd)
+		return run_process(cmd);
 
 	topts.hooks = env.hooks;
 	topts.verbose = env.verbose;
