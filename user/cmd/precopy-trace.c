@@ -413,7 +413,9 @@ int main(int argc, char **argv)
 	struct target tg = { .pidfd = -1 };
 	char err[320];
 	double t0, next_epoch, next_interval, last_epoch, iv_start;
-	bool heat_full = false, bitmap_warning = false;
+	bool heat_full = false, bitmap_warning = false, have_vmm_rate = false;
+	bool alive, interval_end;
+	double vmm_rate = 0, vmm_window = 0;
 	long intervals = 0;
 	int vm = -1, ret, status = 1;
 	char **cmd = split_command(&argc, argv);
@@ -533,6 +535,15 @@ int main(int argc, char **argv)
 		sleep_until(next_epoch, http);
 		if (exiting)
 			break;
+		alive = target__alive(&tg);
+		interval_end = next_epoch + 1e-3 >= next_interval || !alive;
+		/* QEMU's measurement window must end inside this interval. */
+		if (interval_end && qt &&
+		    qemu_target__end_window(qt, &vmm_rate, &have_vmm_rate,
+					    &vmm_window, err, sizeof(err))) {
+			fprintf(stderr, "precopy-trace: %s\n", err);
+			goto cleanup;
+		}
 		now = now_s();
 		tracker__harvest(tr);
 		bm = tracker__vm_bitmap(tr, vm, &np);
@@ -545,7 +556,7 @@ int main(int argc, char **argv)
 		}
 		last_epoch = now;
 		next_epoch += env.epoch_ms / 1e3;
-		if (now + 1e-3 < next_interval && target__alive(&tg))
+		if (!interval_end)
 			continue;
 
 		memset(&rep, 0, sizeof(rep));
@@ -573,20 +584,23 @@ int main(int argc, char **argv)
 		for (unsigned int i = 0; i < rep.nvcpus; i++)
 			rep.events_per_s += rep.vcpus[i].events_per_s;
 		if (qt) {
+			rep.logging = qemu_target__logging(qt);
+			rep.has_vmm_rate = have_vmm_rate;
+			rep.vmm_rate_mib = vmm_rate;
+			rep.vmm_window_s = vmm_window;
+		}
+		report_out__emit(out, &rep);
+		if (qt) {
 			bool changed = false;
 
-			rep.logging = qemu_target__logging(qt);
-			if (qemu_target__tick(qt, &tg.map, &changed,
-					      &rep.vmm_rate_mib,
-					      &rep.has_vmm_rate, err,
-					      sizeof(err))) {
+			if (qemu_target__next_window(qt, &tg.map, &changed, err,
+						     sizeof(err))) {
 				fprintf(stderr, "precopy-trace: %s\n", err);
 				goto cleanup;
 			}
 			if (changed && update_vm(tr, vm, &tg.map, &prof, out))
 				goto cleanup;
 		}
-		report_out__emit(out, &rep);
 		if (http) {
 			char *body;
 			size_t len;
@@ -599,7 +613,7 @@ int main(int argc, char **argv)
 		next_interval += env.interval_s;
 		if (env.count && ++intervals >= env.count)
 			break;
-		if (!target__alive(&tg)) {
+		if (!alive) {
 			report_out__note(out, "the VM process exited");
 			break;
 		}

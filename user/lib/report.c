@@ -239,7 +239,8 @@ void report_json(FILE *f, const struct report *r)
 		PRIu64 "},\"events_per_s\":%.1f,\"vmm_dirty_rate_mib_s\":",
 		r->stats.rb_dropped, r->unmapped, r->events_per_s);
 	if (r->has_vmm_rate)
-		fprintf(f, "%.3f", r->vmm_rate_mib);
+		fprintf(f, "%.3f,\"vmm_window_s\":%.3f", r->vmm_rate_mib,
+			r->vmm_window_s);
 	else
 		fprintf(f, "null");
 	if (r->logging) {

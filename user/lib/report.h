@@ -42,6 +42,7 @@ struct report {
 	double events_per_s;         /* dirty events (e.g. ring entries) */
 	bool has_vmm_rate;           /* the VMM measured the same window */
 	double vmm_rate_mib;         /* its own dirty rate, MiB/s */
+	double vmm_window_s;         /* the length of its window */
 	const char *logging;         /* how dirty logging is on, or NULL */
 };
 
