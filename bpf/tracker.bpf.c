@@ -325,6 +325,19 @@ static __always_inline __u32 current_tgid(void)
 	return bpf_get_current_pid_tgid() >> 32;
 }
 
+/* Two forms of the ring-push hook: the BTF-typed raw tracepoint gets the
+ * tracepoint's arguments directly (no trace record is formatted, about half
+ * the cost); the classic tracepoint is the fallback for kernels without
+ * BTF for it. The loader uses the first that loads. */
+SEC("tp_btf/kvm_dirty_ring_push")
+int BPF_PROG(handle_ring_push_btf, struct kvm_dirty_ring *ring, __u32 slot,
+	     __u64 offset)
+{
+	record_slot(current_tgid(), PRECOPY_HOOK_RING_PUSH, slot, offset,
+		    BPF_CORE_READ(ring, index));
+	return 0;
+}
+
 SEC("tracepoint/kvm/kvm_dirty_ring_push")
 int handle_ring_push(struct trace_event_raw_kvm_dirty_ring_push *ctx)
 {

@@ -20,8 +20,8 @@ import time
 OUT = os.environ.get("OUT", "build")
 VM = os.path.join(OUT, "bin", "precopy-vm")
 TRACE = os.path.join(OUT, "bin", "precopy-trace")
-PHASE_S = 4
-ROUNDS = 6
+PHASE_S = 3
+ROUNDS = 10
 
 
 def measure(pattern):
@@ -37,7 +37,7 @@ def measure(pattern):
         for _ in range(ROUNDS):
             t0 = time.monotonic()
             time.sleep(PHASE_S)
-            windows["untraced"].append((t0 + 1, time.monotonic()))
+            windows["untraced"].append((t0 + 0.5, time.monotonic()))
             tr = subprocess.Popen([TRACE, "-p", str(vm.pid), "1",
                                    str(PHASE_S + 1)],
                                   stdout=subprocess.PIPE, text=True)
@@ -46,7 +46,7 @@ def measure(pattern):
                 first = tr.stdout.readline()
             t0 = time.monotonic()
             tr.wait()
-            windows["traced"].append((t0, time.monotonic() - 0.5))
+            windows["traced"].append((t0, time.monotonic() - 0.3))
     finally:
         vm.terminate()
         vm.wait()
