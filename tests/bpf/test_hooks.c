@@ -67,15 +67,6 @@ static unsigned int probe_ok;
 static char kernel[128];
 static char summary[256]; /* the current test's matrix text */
 
-static const char *env_skip(void)
-{
-	if (geteuid() != 0)
-		return "needs root (BPF and /dev/kvm)";
-	if (access("/dev/kvm", R_OK | W_OK))
-		return "no usable /dev/kvm";
-	return NULL;
-}
-
 static bool module_loaded(const char *name)
 {
 	char path[128];
@@ -219,9 +210,10 @@ static void run_hook(enum precopy_hook h, enum workvm_log_mode m)
 
 	snprintf(summary, sizeof(summary), "- - stopped early (see the test "
 		 "output)");
-	if (env_skip()) {
-		TEST_SKIP("%s", env_skip());
-		snprintf(summary, sizeof(summary), "- - %s", env_skip());
+	if (vmchild_skip_reason()) {
+		TEST_SKIP("%s", vmchild_skip_reason());
+		snprintf(summary, sizeof(summary), "- - %s",
+			 vmchild_skip_reason());
 		return;
 	}
 	if (!(probe_ok & TRACKER_HOOK_BIT(h))) {
@@ -377,7 +369,7 @@ int main(int argc, char **argv)
 	filters = argv + 1;
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	snprintf(kernel, sizeof(kernel), "%s", uname(&u) ? "?" : u.release);
-	if (!env_skip())
+	if (!vmchild_skip_reason())
 		probe_ok = tracker__probe(probe_why);
 
 	RUN_HOOK_TEST(ring_push, ring);

@@ -15,7 +15,10 @@ VMTEST_KERNELS ?=
 .PHONY: vmtest
 
 ## vmtest: the BPF suite in VMs on Debian 6.1 and 6.12 with nested KVM; hook matrix
-vmtest: $(OUT)/.deps-ok all $(BPF_TESTS)
+# What the BPF tests need is built on the host first; TEST_EXTRA is complete
+# only once every fragment is read, hence the sub-make.
+vmtest: $(OUT)/.deps-ok
+	$(Q)$(MAKE) --no-print-directory all $(BPF_TESTS) $(TEST_EXTRA)
 	$(Q)OUT=$(OUT) VMTEST_KERNELS="$(VMTEST_KERNELS)" tools/vmtest/ci
 
 $(OUT)/tests/vm/vmtest: tools/vmtest/vmtest.mk

@@ -200,3 +200,8 @@ const uint64_t *profile__interval_bitmap(const struct profile *p)
 {
 	return p->interval;
 }
+
+uint64_t profile__pages(const struct profile *p)
+{
+	return p->pages;
+}

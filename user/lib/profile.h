@@ -67,6 +67,9 @@ void profile__add_epoch(struct profile *p, const uint64_t *bitmap,
  */
 int profile__interval(struct profile *p, struct profile_interval *out);
 
+/* profile__pages() returns the page count it was made for. Cannot fail. */
+uint64_t profile__pages(const struct profile *p);
+
 /* profile__interval_bitmap() returns the union bitmap of the interval being
  * accumulated (valid until the next profile__interval()). Cannot fail. */
 const uint64_t *profile__interval_bitmap(const struct profile *p);

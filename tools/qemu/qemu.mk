@@ -1,0 +1,16 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# tools/qemu/qemu.mk - the patched QEMU, included by the top Makefile.
+#
+# QEMU_BIN is the binary other targets can depend on or run; `make qemu`
+# (re)builds it when tools/qemu/build, its configure flags or
+# tools/qemu/patches/*.patch changed, and returns at once otherwise.
+
+QEMU_CACHE ?= $(CACHE)/qemu
+QEMU_BIN := $(QEMU_CACHE)/bin/qemu-system-x86_64
+
+.PHONY: qemu
+
+## qemu: build the patched qemu-system-x86_64 10.0.2 into .cache/qemu/bin
+qemu:
+	$(Q)QEMU_CACHE='$(QEMU_CACHE)' tools/qemu/build
