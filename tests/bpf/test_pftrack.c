@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -32,6 +33,7 @@
 #include "pftrack.h"
 #include "proctrace.h"
 #include "trace.h"
+#include "uffd_uapi.h"
 
 static char out_dir[3300];
 static char helper[3400], pstatic[3400], preload[3400];
@@ -43,6 +45,31 @@ static const char *env_skip(void)
 	if (access(helper, X_OK) || access(preload, R_OK))
 		return "helpers not built (make test builds them)";
 	return NULL;
+}
+
+/* Tracing needs userfaultfd's asynchronous write-protect (Linux 6.7+):
+ * NULL if this kernel has it, else why not. */
+static const char *uffd_skip(void)
+{
+	struct uffdio_api api = {
+		.api = UFFD_API,
+		.features = UFFD_FEATURE_WP_ASYNC | UFFD_FEATURE_WP_UNPOPULATED,
+	};
+	int fd, err;
+
+	fd = syscall(SYS_userfaultfd, O_CLOEXEC | UFFD_USER_MODE_ONLY);
+	if (fd < 0)
+		return "no userfaultfd on this kernel";
+	err = ioctl(fd, UFFDIO_API, &api);
+	close(fd);
+	return err ? "this kernel's userfaultfd lacks WP_ASYNC (Linux 6.7+)"
+		   : NULL;
+}
+
+/* Why a test that traces a process cannot run here, or NULL. */
+static const char *trace_skip(void)
+{
+	return env_skip() ? env_skip() : uffd_skip();
 }
 
 static void msleep(unsigned int ms)
@@ -119,8 +146,8 @@ static void test_equality(void)
 	int64_t base_a, base_b, base_s;
 	bool c_seen_unknown = false;
 
-	if (env_skip()) {
-		TEST_SKIP("%s", env_skip());
+	if (trace_skip()) {
+		TEST_SKIP("%s", trace_skip());
 		return;
 	}
 	if (!ASSERT_OK(pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC), "pipes"))
@@ -304,8 +331,8 @@ static void test_same_output(void)
 		       "create index i on t(b); select count(*), sum(a) from t;",
 		       NULL };
 
-	if (env_skip()) {
-		TEST_SKIP("%s", env_skip());
+	if (trace_skip()) {
+		TEST_SKIP("%s", trace_skip());
 		return;
 	}
 	same_output(compute);
@@ -371,8 +398,8 @@ static void test_cleanup_detach(void)
 	char err[320], line[256], what[320];
 	pid_t pid;
 
-	if (env_skip()) {
-		TEST_SKIP("%s", env_skip());
+	if (trace_skip()) {
+		TEST_SKIP("%s", trace_skip());
 		return;
 	}
 	fds0 = count_fds();
@@ -423,8 +450,8 @@ static void test_target_crash(void)
 	uint64_t pages = 0;
 	char err[320];
 
-	if (env_skip()) {
-		TEST_SKIP("%s", env_skip());
+	if (trace_skip()) {
+		TEST_SKIP("%s", trace_skip());
 		return;
 	}
 	pt = proctrace__start(&o, err, sizeof(err));
@@ -461,8 +488,8 @@ static void test_fork_follow(void)
 	unsigned int np, i, with_writes = 0;
 	char err[320];
 
-	if (env_skip()) {
-		TEST_SKIP("%s", env_skip());
+	if (trace_skip()) {
+		TEST_SKIP("%s", trace_skip());
 		return;
 	}
 	o.stdout_fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
@@ -558,8 +585,8 @@ static void test_cli(void)
 	int fd, rc;
 	uint64_t i, writes = 0;
 
-	if (env_skip()) {
-		TEST_SKIP("%s", env_skip());
+	if (trace_skip()) {
+		TEST_SKIP("%s", trace_skip());
 		return;
 	}
 	fd = mkstemp(trace);
