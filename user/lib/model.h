@@ -192,10 +192,12 @@ void model__set_observer(struct model *m, model_observer_fn fn, void *ctx);
  * pages (else MODEL_BUCKETS is returned). */
 unsigned int model__bucket(const struct model *m, uint64_t page);
 
-/* The buckets of the 64 pages of bitmap word w (pages 64w .. 64w + 63;
- * entries past `pages` are 0), into out[64]. Costs O(64). Can't fail for
- * w < model__words(); else out is zeroed. */
-void model__buckets_word(const struct model *m, uint64_t w, uint16_t *out);
+/* The buckets of the pages of bitmap word w (pages 64w .. 64w + 63) whose
+ * bit is set in mask, into out[bit]; other entries of out[64] are left
+ * alone. Costs O(set bits). Bits at or past `pages`, and any w >=
+ * model__words(), are ignored. Can't fail. */
+void model__buckets_word(const struct model *m, uint64_t w, uint64_t mask,
+			 uint16_t *out);
 
 /* p1 of a bucket: probability of a write in the next epoch. */
 double model__p1(const struct model *m, unsigned int bucket);

@@ -1,0 +1,558 @@
+// SPDX-License-Identifier: GPL-2.0
+/* model.c - the dirty-probability model (see model.h for the rule). */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model.h"
+
+#define P_MIN 1e-6
+
+struct model {
+	struct model_params p;
+	uint64_t words;
+	uint64_t last_mask;		/* valid bits of the last word */
+	uint64_t rpp;			/* pages per region */
+	unsigned int rshift;		/* log2(rpp) */
+	uint64_t nregions;
+
+	uint16_t *hist;			/* per page */
+	uint8_t *aux;			/* per page */
+	uint64_t *last;			/* dirty in the last epoch */
+	uint64_t *recent;		/* dirty in one of the last 4 */
+	uint64_t *act;			/* dirty in one of the last 16 */
+	uint32_t *rdirty;		/* per region: dirty last epoch */
+	uint8_t *rclass;		/* per region: feature r */
+
+	uint64_t epochs;
+	double len_sum;			/* seconds of the epochs fed */
+	uint64_t dirty_last;
+	uint64_t ws[MODEL_WS_POINTS];
+
+	/* learned table */
+	double n[MODEL_BUCKETS], k[MODEL_BUCKETS];
+	double nt[MODEL_TCLASSES], kt[MODEL_TCLASSES];
+	double ng, kg;
+	float p1[MODEL_BUCKETS];
+	uint16_t succ[MODEL_BUCKETS];
+
+	/* scratch of one update */
+	uint64_t cn[MODEL_BUCKETS], ck[MODEL_BUCKETS];
+
+	model_observer_fn obs;
+	void *obs_ctx;
+
+	uint8_t tclass[1 << 16];
+};
+
+static const unsigned int older_rep[4] = { 0, 1, 3, 8 };
+
+static unsigned int older_bucket(unsigned int c)
+{
+	return c == 0 ? 0 : c == 1 ? 1 : c <= 4 ? 2 : 3;
+}
+
+unsigned int model__tclass(uint16_t h)
+{
+	unsigned int l = h & 0xf;
+
+	if (l)
+		return 1 + (l - 1) * 4 +
+		       older_bucket(__builtin_popcount(h >> 4));
+	if (h)
+		return 61 + __builtin_ctz(h) - 4;
+	return 0;
+}
+
+unsigned int model__tclass_next(unsigned int t)
+{
+	unsigned int l, o, l2, b3;
+
+	if (t == 0 || t >= MODEL_TCLASSES)
+		return 0;
+	if (t >= 61) {
+		unsigned int age = t - 61 + 4 + 1;
+
+		return age >= MODEL_HIST_EPOCHS ? 0 : 61 + age - 4;
+	}
+	l = (t - 1) / 4 + 1;
+	o = (t - 1) % 4;
+	b3 = (l >> 3) & 1;
+	l2 = (l << 1) & 0xf;
+	if (!l2)
+		return 61;	/* last dirty 4 epochs ago */
+	return 1 + (l2 - 1) * 4 + older_bucket(older_rep[o] + b3);
+}
+
+static inline unsigned int mkbucket(unsigned int t, unsigned int aux,
+				    unsigned int n, unsigned int r)
+{
+	return ((t * 4 + aux) * 3 + n) * 6 + r;
+}
+
+void model_params__default(struct model_params *p, uint64_t pages,
+			   uint32_t page_size, double epoch_s)
+{
+	memset(p, 0, sizeof(*p));
+	p->pages = pages;
+	p->page_size = page_size;
+	p->epoch_s = epoch_s;
+	p->neigh = 4;
+	p->decay = 0.9;
+	p->prior = 2;
+}
+
+static bool params_ok(const struct model_params *p)
+{
+	return p->pages >= 1 && p->pages <= (1ULL << 40) &&
+	       p->page_size >= 512 && p->page_size <= (1U << 30) &&
+	       !(p->page_size & (p->page_size - 1)) &&
+	       isfinite(p->epoch_s) && p->epoch_s > 0 &&
+	       p->neigh >= 1 && p->neigh <= 32 &&
+	       isfinite(p->decay) && p->decay > 0 && p->decay <= 1 &&
+	       isfinite(p->prior) && p->prior > 0;
+}
+
+static void recompute(struct model *m)
+{
+	double p0, pt[MODEL_TCLASSES], mw = m->p.prior, v;
+	unsigned int b, t;
+
+	p0 = (m->kg + 0.5) / (m->ng + 1);
+	for (t = 0; t < MODEL_TCLASSES; t++)
+		pt[t] = (m->kt[t] + mw * p0) / (m->nt[t] + mw);
+	for (b = 0; b < MODEL_BUCKETS; b++) {
+		t = b / (4 * 3 * 6);
+		v = (m->k[b] + mw * pt[t]) / (m->n[b] + mw);
+		if (v < P_MIN)
+			v = P_MIN;
+		if (v > 1 - P_MIN)
+			v = 1 - P_MIN;
+		m->p1[b] = (float)v;
+	}
+}
+
+struct model *model__new(const struct model_params *p)
+{
+	struct model *m;
+	unsigned int b, t, aux, n, r, t2;
+	uint32_t h;
+
+	if (!p || !params_ok(p)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return NULL;
+	m->p = *p;
+	m->words = (p->pages + 63) / 64;
+	m->last_mask = p->pages % 64 ? (1ULL << (p->pages % 64)) - 1 : ~0ULL;
+	m->rpp = MODEL_REGION_BYTES / p->page_size;
+	if (!m->rpp)
+		m->rpp = 1;
+	m->rshift = __builtin_ctzll(m->rpp);
+	m->nregions = (p->pages + m->rpp - 1) / m->rpp;
+	m->hist = calloc(p->pages, sizeof(*m->hist));
+	m->aux = calloc(p->pages, sizeof(*m->aux));
+	m->last = calloc(m->words, sizeof(uint64_t));
+	m->recent = calloc(m->words, sizeof(uint64_t));
+	m->act = calloc(m->words, sizeof(uint64_t));
+	m->rdirty = calloc(m->nregions, sizeof(*m->rdirty));
+	m->rclass = calloc(m->nregions, sizeof(*m->rclass));
+	if (!m->hist || !m->aux || !m->last || !m->recent || !m->act ||
+	    !m->rdirty || !m->rclass)
+		goto err;
+	for (h = 0; h < (1 << 16); h++)
+		m->tclass[h] = model__tclass(h);
+	for (b = 0; b < MODEL_BUCKETS; b++) {
+		r = b % 6;
+		n = (b / 6) % 3;
+		aux = (b / 18) % 4;
+		t = b / 72;
+		t2 = model__tclass_next(t);
+		m->succ[b] = mkbucket(t2, t2 ? aux : 0, n, r);
+	}
+	recompute(m);
+	return m;
+err:
+	model__free(m);
+	errno = ENOMEM;
+	return NULL;
+}
+
+void model__free(struct model *m)
+{
+	if (!m)
+		return;
+	free(m->hist);
+	free(m->aux);
+	free(m->last);
+	free(m->recent);
+	free(m->act);
+	free(m->rdirty);
+	free(m->rclass);
+	free(m);
+}
+
+const struct model_params *model__params(const struct model *m)
+{
+	return &m->p;
+}
+
+uint64_t model__words(const struct model *m)
+{
+	return m->words;
+}
+
+void model__set_observer(struct model *m, model_observer_fn fn, void *ctx)
+{
+	m->obs = fn;
+	m->obs_ctx = fn ? ctx : NULL;
+}
+
+/* Bits of the pages within +-r of each page of word w of bitmap bm, the
+ * page itself excluded. */
+static inline uint64_t spread(uint64_t prev, uint64_t cur, uint64_t next,
+			      unsigned int r)
+{
+	uint64_t s = 0;
+	unsigned int i;
+
+	for (i = 1; i <= r; i++)
+		s |= (cur << i) | (prev >> (64 - i)) | (cur >> i) |
+		     (next << (64 - i));
+	return s;
+}
+
+static inline uint64_t wmask(const struct model *m, uint64_t w)
+{
+	return w + 1 == m->words ? m->last_mask : ~0ULL;
+}
+
+static inline unsigned int region_of(const struct model *m, uint64_t page)
+{
+	return m->rclass[page >> m->rshift];
+}
+
+/* Feature n of the 64 pages of word w: bit masks (n2: level 2, n1: 1). */
+static inline void nb_masks(const struct model *m, uint64_t w, uint64_t *n2,
+			    uint64_t *n1)
+{
+	uint64_t lp = w ? m->last[w - 1] : 0, rp = w ? m->recent[w - 1] : 0;
+	uint64_t ln = w + 1 < m->words ? m->last[w + 1] : 0;
+	uint64_t rn = w + 1 < m->words ? m->recent[w + 1] : 0;
+
+	*n2 = spread(lp, m->last[w], ln, m->p.neigh);
+	*n1 = spread(rp, m->recent[w], rn, m->p.neigh) & ~*n2;
+}
+
+static inline unsigned int page_bucket(const struct model *m, uint64_t page,
+				       unsigned int nlevel)
+{
+	uint16_t h = m->hist[page];
+	unsigned int t = m->tclass[h];
+
+	return mkbucket(t, t ? m->aux[page] & 3 : 0, nlevel,
+			region_of(m, page));
+}
+
+void model__buckets_word(const struct model *m, uint64_t w, uint64_t mask,
+			 uint16_t *out)
+{
+	uint64_t n2, n1, base = w * 64;
+
+	if (w >= m->words)
+		return;
+	mask &= wmask(m, w);
+	if (!mask)
+		return;
+	nb_masks(m, w, &n2, &n1);
+	while (mask) {
+		unsigned int i = __builtin_ctzll(mask);
+		unsigned int nl = (n2 >> i) & 1 ? 2 : (n1 >> i) & 1 ? 1 : 0;
+
+		mask &= mask - 1;
+		out[i] = page_bucket(m, base + i, nl);
+	}
+}
+
+unsigned int model__bucket(const struct model *m, uint64_t page)
+{
+	uint64_t n2, n1, w = page / 64;
+	unsigned int i = page % 64;
+
+	if (page >= m->p.pages)
+		return MODEL_BUCKETS;
+	nb_masks(m, w, &n2, &n1);
+	return page_bucket(m, page, (n2 >> i) & 1 ? 2 : (n1 >> i) & 1 ? 1 : 0);
+}
+
+/* Count the cold clean pages of `mask` in word w into cn[]. */
+static void count_cold(struct model *m, uint64_t w, uint64_t mask,
+		       uint64_t n2, uint64_t n1)
+{
+	uint64_t base = w * 64;
+
+	if (!mask)
+		return;
+	if (m->rpp >= 64) {
+		unsigned int r = m->rclass[base / m->rpp];
+		unsigned int c2 = __builtin_popcountll(mask & n2);
+		unsigned int c1 = __builtin_popcountll(mask & n1);
+
+		m->cn[mkbucket(0, 0, 2, r)] += c2;
+		m->cn[mkbucket(0, 0, 1, r)] += c1;
+		m->cn[mkbucket(0, 0, 0, r)] +=
+			__builtin_popcountll(mask) - c1 - c2;
+		return;
+	}
+	while (mask) {
+		unsigned int i = __builtin_ctzll(mask);
+		unsigned int nl = (n2 >> i) & 1 ? 2 : (n1 >> i) & 1 ? 1 : 0;
+
+		mask &= mask - 1;
+		m->cn[mkbucket(0, 0, nl, region_of(m, base + i))]++;
+	}
+}
+
+static int check_epoch(const struct model *m, const struct model_epoch *ep)
+{
+	uint64_t i;
+
+	if (!ep || !ep->dirty || !isfinite(ep->length_s) || ep->length_s < 0)
+		return -EINVAL;
+	if (ep->nr_detail && !ep->detail_pages)
+		return -EINVAL;
+	for (i = 0; i < ep->nr_detail; i++) {
+		if (ep->detail_pages[i] >= m->p.pages)
+			return -EINVAL;
+		if (i && ep->detail_pages[i] <= ep->detail_pages[i - 1])
+			return -EINVAL;
+	}
+	return 0;
+}
+
+static void learn(struct model *m)
+{
+	struct model_outcome o[256];
+	unsigned int b, no = 0;
+	double d = m->p.decay, sn = 0, sk = 0;
+	double tn[MODEL_TCLASSES] = { 0 }, tk[MODEL_TCLASSES] = { 0 };
+
+	for (b = 0; b < MODEL_BUCKETS; b++) {
+		if (!m->cn[b])
+			continue;
+		if (m->obs) {
+			o[no++] = (struct model_outcome){
+				.bucket = b, .n = m->cn[b], .k = m->ck[b],
+				.p = m->p1[b],
+			};
+			if (no == 256) {
+				m->obs(m->obs_ctx, m, o, no);
+				no = 0;
+			}
+		}
+		tn[b / 72] += m->cn[b];
+		tk[b / 72] += m->ck[b];
+		sn += m->cn[b];
+		sk += m->ck[b];
+	}
+	if (m->obs && no)
+		m->obs(m->obs_ctx, m, o, no);
+	for (b = 0; b < MODEL_BUCKETS; b++) {
+		m->n[b] = d * m->n[b] + m->cn[b];
+		m->k[b] = d * m->k[b] + m->ck[b];
+	}
+	for (b = 0; b < MODEL_TCLASSES; b++) {
+		m->nt[b] = d * m->nt[b] + tn[b];
+		m->kt[b] = d * m->kt[b] + tk[b];
+	}
+	m->ng = d * m->ng + sn;
+	m->kg = d * m->kg + sk;
+	recompute(m);
+}
+
+static void update_regions(struct model *m)
+{
+	uint64_t r;
+
+	for (r = 0; r < m->nregions; r++) {
+		uint64_t size = r + 1 == m->nregions ?
+					m->p.pages - r * m->rpp : m->rpp;
+		unsigned int d;
+
+		d = !m->rdirty[r] ? 0 : m->rdirty[r] * 16 < size ? 1 : 2;
+		m->rclass[r] = d;	/* own share; adjacency below */
+	}
+	for (r = 0; r < m->nregions; r++) {
+		bool a = (r && (m->rclass[r - 1] % 3) == 2) ||
+			 (r + 1 < m->nregions && (m->rclass[r + 1] % 3) == 2);
+
+		m->rclass[r] = m->rclass[r] % 3 + (a ? 3 : 0);
+	}
+	/* the second pass reads a neighbour already rewritten: % 3 keeps
+	 * its own share. */
+}
+
+int model__update(struct model *m, const struct model_epoch *ep)
+{
+	uint64_t w, di = 0, ws[MODEL_WS_POINTS] = { 0 }, dirty = 0;
+	uint64_t prev_last = 0, prev_recent = 0;
+	uint32_t len_us;
+	int err;
+
+	err = check_epoch(m, ep);
+	if (err)
+		return err;
+	len_us = (uint32_t)fmin(((ep->length_s ? ep->length_s : m->p.epoch_s)
+				 * 1e6), 4e9);
+	memset(m->cn, 0, sizeof(m->cn));
+	memset(m->ck, 0, sizeof(m->ck));
+	for (w = 0; w < m->words; w++) {
+		uint64_t d = ep->dirty[w] & wmask(m, w), a = m->act[w];
+		uint64_t lp = prev_last, rp = prev_recent, n2, n1, todo;
+		uint64_t ln = w + 1 < m->words ? m->last[w + 1] : 0;
+		uint64_t rn = w + 1 < m->words ? m->recent[w + 1] : 0;
+		uint64_t base = w * 64, nact = 0, nrec = 0;
+
+		n2 = spread(lp, m->last[w], ln, m->p.neigh);
+		n1 = spread(rp, m->recent[w], rn, m->p.neigh) & ~n2;
+		prev_last = m->last[w];
+		prev_recent = m->recent[w];
+		todo = a | d;
+		count_cold(m, w, ~todo & wmask(m, w), n2, n1);
+		if (!todo)
+			continue;	/* cold word: state stays zero */
+		dirty += __builtin_popcountll(d);
+		while (todo) {
+			unsigned int i = __builtin_ctzll(todo), b, nl, db;
+			uint64_t page = base + i;
+			uint16_t h = m->hist[page];
+
+			todo &= todo - 1;
+			nl = (n2 >> i) & 1 ? 2 : (n1 >> i) & 1 ? 1 : 0;
+			b = page_bucket(m, page, nl);
+			db = (d >> i) & 1;
+			m->cn[b]++;
+			m->ck[b] += db;
+			h = (uint16_t)((h << 1) | db);
+			m->hist[page] = h;
+			if (db) {
+				uint8_t x = 0;
+
+				while (di < ep->nr_detail &&
+				       ep->detail_pages[di] < page)
+					di++;
+				if (di < ep->nr_detail &&
+				    ep->detail_pages[di] == page) {
+					if (ep->detail_counts &&
+					    ep->detail_counts[di] > 1)
+						x |= 1;
+					if (ep->detail_first_us &&
+					    (uint64_t)ep->detail_first_us[di] * 2 >= len_us)
+						x |= 2;
+				}
+				m->aux[page] = x;
+			}
+			if (h) {
+				nact |= 1ULL << i;
+				ws[1] += (h & 3) != 0;
+				ws[3] += (h & 0xff) != 0;
+			}
+			if (h & 0xf) {
+				nrec |= 1ULL << i;
+				ws[2]++;
+			}
+		}
+		m->act[w] = nact;
+		m->recent[w] = nrec;
+		m->last[w] = d;
+		ws[4] += __builtin_popcountll(nact);
+		if (m->rpp >= 64) {
+			m->rdirty[base / m->rpp] += __builtin_popcountll(d);
+		} else {
+			uint64_t x = d;
+
+			while (x) {
+				m->rdirty[(base + __builtin_ctzll(x)) / m->rpp]++;
+				x &= x - 1;
+			}
+		}
+	}
+	/* Words skipped above were cold and clean: their last bits are 0. A
+	 * word processed wrote its own; regions are recounted from zero. */
+	learn(m);
+	update_regions(m);
+	memset(m->rdirty, 0, m->nregions * sizeof(*m->rdirty));
+	ws[0] = dirty;
+	memcpy(m->ws, ws, sizeof(ws));
+	m->dirty_last = dirty;
+	m->epochs++;
+	m->len_sum += ep->length_s ? ep->length_s : m->p.epoch_s;
+	return 0;
+}
+
+double model__p1(const struct model *m, unsigned int bucket)
+{
+	return bucket < MODEL_BUCKETS ? m->p1[bucket] : 0;
+}
+
+static double chain_risk(const struct model *m, unsigned int b, double h)
+{
+	double keep = 1, frac;
+	unsigned int j, whole;
+
+	if (!(h > 0))
+		return 0;
+	if (h > MODEL_HORIZON_MAX)
+		h = MODEL_HORIZON_MAX;
+	whole = (unsigned int)h;
+	frac = h - whole;
+	for (j = 0; j < whole; j++) {
+		keep *= 1 - m->p1[b];
+		b = m->succ[b];
+	}
+	if (frac > 0)
+		keep *= pow(1 - m->p1[b], frac);
+	return 1 - keep;
+}
+
+void model__risk(const struct model *m, double h, float *risk)
+{
+	unsigned int b;
+
+	for (b = 0; b < MODEL_BUCKETS; b++)
+		risk[b] = (float)chain_risk(m, b, h);
+}
+
+double model__prob(const struct model *m, uint64_t page, double h)
+{
+	unsigned int b = model__bucket(m, page);
+
+	return b < MODEL_BUCKETS ? chain_risk(m, b, h) : 0;
+}
+
+uint16_t model__hist(const struct model *m, uint64_t page)
+{
+	return page < m->p.pages ? m->hist[page] : 0;
+}
+
+void model__stats(const struct model *m, struct model_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->epochs = m->epochs;
+	st->dirty_last = m->dirty_last;
+	memcpy(st->ws, m->ws, sizeof(st->ws));
+	st->epoch_s = m->epochs ? m->len_sum / m->epochs : m->p.epoch_s;
+	st->rate = (m->kg + 0.5) / (m->ng + 1);
+}
+
+double model__bytes_per_page(const struct model *m)
+{
+	double per_region = sizeof(uint32_t) + sizeof(uint8_t);
+
+	return sizeof(uint16_t) + sizeof(uint8_t) + 3.0 / 8 +
+	       per_region * m->nregions / m->p.pages;
+}
