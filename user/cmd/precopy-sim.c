@@ -266,7 +266,7 @@ static int load_trace(struct trace_epochs **tr)
 	return 0;
 }
 
-static int run_one(const struct trace_epochs *tr, double bw_mib,
+static int run_one(const struct sim_trace *tr, double bw_mib,
 		   struct sim_result *res)
 {
 	char err[512];
@@ -299,6 +299,8 @@ int main(int argc, char **argv)
 	struct sim_result res[MAX_ALGOS], *all = NULL;
 	struct simreport_ctx ctx;
 	struct trace_epochs *tr = NULL;
+	struct sim_trace *st = NULL;
+	char serr[256];
 	unsigned int i;
 	int err;
 
@@ -314,6 +316,12 @@ int main(int argc, char **argv)
 	err = load_trace(&tr);
 	if (err)
 		goto cleanup;
+	st = sim_trace__new(tr, serr, sizeof(serr));
+	if (!st) {
+		fprintf(stderr, "precopy-sim: %s: %s\n", env.trace, serr);
+		err = -errno;
+		goto cleanup;
+	}
 	ctx = (struct simreport_ctx){
 		.trace = env.trace, .tr = tr,
 		.bandwidth_mib = env.bandwidth_mib,
@@ -346,7 +354,7 @@ int main(int argc, char **argv)
 			goto cleanup;
 		}
 		for (i = 0; i < env.nr_sweep; i++) {
-			err = run_one(tr, env.sweep[i],
+			err = run_one(st, env.sweep[i],
 				      &all[(size_t)i * env.nr_algos]);
 			if (err)
 				goto cleanup;
@@ -356,7 +364,7 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 
-	err = run_one(tr, env.bandwidth_mib, res);
+	err = run_one(st, env.bandwidth_mib, res);
 	if (err)
 		goto cleanup;
 	if (env.json)
@@ -366,6 +374,7 @@ int main(int argc, char **argv)
 		simreport__table(stdout, &ctx, res, env.nr_algos);
 cleanup:
 	free(all);
+	sim_trace__free(st);
 	trace_epochs__free(tr);
 	return err ? 1 : 0;
 }

@@ -14,8 +14,23 @@ const struct sim_algo *const sim_algos[] = {
 	&sim_algo_oracle, NULL,
 };
 
-struct sim {
+/* A write placed in time: page and absolute trace time (first replay). */
+struct sim_write {
+	uint64_t page;
+	double t;
+};
+
+struct sim_trace {
 	const struct trace_epochs *tr;
+	uint64_t pages, nr_ep, nr_w;
+	uint32_t page_size;
+	double epoch_s, period;
+	double *start, *len;		/* per epoch, seconds */
+	struct sim_write *w;		/* all writes in time order */
+};
+
+struct sim {
+	const struct sim_trace *t;
 	struct sim_config cfg;
 	const struct sim_algo *algo;
 	uint64_t pages, words, last_mask, nr_ep;
@@ -26,7 +41,7 @@ struct sim {
 	uint32_t *src, *dst;		/* versions: writes seen, received */
 	uint64_t *dirty, *written, *snap, *epbits;
 	uint64_t slot;			/* live pages sent */
-	uint64_t next_apply;		/* next global epoch to apply */
+	uint64_t next_apply;		/* next write (global index) */
 	uint64_t next_obs;		/* next global epoch to show */
 	uint64_t loops;
 	bool used[SIM_PARAMS_MAX];
@@ -41,6 +56,103 @@ static void set_err(char *err, size_t len, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(err, len, fmt, ap);
 	va_end(ap);
+}
+
+static uint64_t mix64(uint64_t x)
+{
+	x += 0x9e3779b97f4a7c15ULL;
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+	return x ^ (x >> 31);
+}
+
+static int cmp_write(const void *a, const void *b)
+{
+	const struct sim_write *x = a, *y = b;
+
+	if (x->t != y->t)
+		return x->t < y->t ? -1 : 1;
+	return x->page < y->page ? -1 : x->page > y->page;
+}
+
+static double median_epoch(const struct trace_epochs *tr);
+
+struct sim_trace *sim_trace__new(const struct trace_epochs *tr, char *err,
+				 size_t errlen)
+{
+	struct sim_trace *t;
+	uint64_t e, i, n = 0;
+
+	if (!tr || !tr->nr_epochs || !tr->hdr.pages) {
+		set_err(err, errlen, "the trace has no epochs");
+		errno = EINVAL;
+		return NULL;
+	}
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		goto nomem;
+	t->tr = tr;
+	t->pages = tr->hdr.pages;
+	t->page_size = tr->hdr.page_size;
+	t->nr_ep = tr->nr_epochs;
+	t->epoch_s = median_epoch(tr);
+	t->period = fmax(tr->end_us * 1e-6,
+			 tr->epochs[tr->nr_epochs - 1].start_us * 1e-6 +
+				 t->epoch_s);
+	for (e = 0; e < tr->nr_epochs; e++)
+		n += tr->epochs[e].nr_pages;
+	t->nr_w = n;
+	t->start = malloc(t->nr_ep * sizeof(double));
+	t->len = malloc(t->nr_ep * sizeof(double));
+	t->w = malloc((n ? n : 1) * sizeof(*t->w));
+	if (!t->start || !t->len || !t->w)
+		goto nomem;
+	n = 0;
+	for (e = 0; e < tr->nr_epochs; e++) {
+		const struct trace_epoch *ep = &tr->epochs[e];
+		double st = ep->start_us * 1e-6, len;
+
+		len = (e + 1 < tr->nr_epochs ?
+			       tr->epochs[e + 1].start_us * 1e-6 : t->period) - st;
+		t->start[e] = st;
+		t->len[e] = len > 0 ? len : 0;
+		for (i = 0; i < ep->nr_pages; i++) {
+			uint64_t h = mix64(ep->pages[i] * 0x100000001b3ULL ^
+					   mix64(e));
+
+			t->w[n + i].page = ep->pages[i];
+			t->w[n + i].t = st + t->len[e] *
+					     ((h >> 11) * 0x1.0p-53);
+		}
+		qsort(&t->w[n], ep->nr_pages, sizeof(*t->w), cmp_write);
+		n += ep->nr_pages;
+	}
+	return t;
+nomem:
+	set_err(err, errlen, "out of memory preparing the trace");
+	sim_trace__free(t);
+	errno = ENOMEM;
+	return NULL;
+}
+
+void sim_trace__free(struct sim_trace *t)
+{
+	if (!t)
+		return;
+	free(t->start);
+	free(t->len);
+	free(t->w);
+	free(t);
+}
+
+double sim_trace__epoch_s(const struct sim_trace *t)
+{
+	return t->epoch_s;
+}
+
+double sim_trace__length_s(const struct sim_trace *t)
+{
+	return t->period;
 }
 
 void sim_config__default(struct sim_config *c, double bandwidth,
@@ -91,32 +203,34 @@ uint64_t sim__bitmap_list(const struct sim *s, const uint64_t *bm,
 
 static double ep_start(const struct sim *s, uint64_t g)
 {
-	return s->tr->epochs[g % s->nr_ep].start_us * 1e-6 +
-	       (double)(g / s->nr_ep) * s->period;
+	return s->t->start[g % s->nr_ep] + (double)(g / s->nr_ep) * s->period;
 }
 
 static double ep_len(const struct sim *s, uint64_t g)
 {
-	uint64_t i = g % s->nr_ep;
-
-	if (i + 1 < s->nr_ep)
-		return (s->tr->epochs[i + 1].start_us -
-			s->tr->epochs[i].start_us) * 1e-6;
-	return s->period - s->tr->epochs[i].start_us * 1e-6;
+	return s->t->len[g % s->nr_ep];
 }
 
-uint64_t sim__epoch_slot(const struct sim *s, uint64_t g)
+static uint64_t slot_of(const struct sim *s, double t)
 {
-	double t = ep_start(s, g) - s->start;
-
+	t -= s->start;
 	if (t <= 0)
 		return 0;
 	return (uint64_t)ceil(t / s->dt);
 }
 
-const struct trace_epoch *sim__epoch_at(const struct sim *s, uint64_t g)
+uint64_t sim__trace_writes(const struct sim *s)
 {
-	return &s->tr->epochs[g % s->nr_ep];
+	return s->t->nr_w;
+}
+
+void sim__write_at(const struct sim *s, uint64_t i, uint64_t *page,
+		   uint64_t *slot)
+{
+	const struct sim_write *w = &s->t->w[i % s->t->nr_w];
+
+	*page = w->page;
+	*slot = slot_of(s, w->t + (double)(i / s->t->nr_w) * s->period);
 }
 
 int sim__param(const struct sim *s, const char *name, double min, double max,
@@ -217,27 +331,24 @@ static double median_epoch(const struct trace_epochs *tr)
 	return m;
 }
 
-static void apply_epoch(struct sim *s, uint64_t g)
-{
-	const struct trace_epoch *e = sim__epoch_at(s, g);
-	uint64_t i;
-
-	if (g / s->nr_ep > s->loops)
-		s->loops = g / s->nr_ep;
-	for (i = 0; i < e->nr_pages; i++) {
-		uint64_t p = e->pages[i];
-
-		s->src[p]++;
-		s->dirty[p / 64] |= 1ULL << (p % 64);
-		s->written[p / 64] |= 1ULL << (p % 64);
-	}
-}
-
 /* Apply every write visible at slot k. */
 static void apply_until(struct sim *s, uint64_t k)
 {
-	while (sim__epoch_slot(s, s->next_apply) <= k)
-		apply_epoch(s, s->next_apply++);
+	uint64_t page, slot;
+
+	if (!s->t->nr_w)
+		return;
+	for (;;) {
+		sim__write_at(s, s->next_apply, &page, &slot);
+		if (slot > k)
+			return;
+		if (s->next_apply / s->t->nr_w > s->loops)
+			s->loops = s->next_apply / s->t->nr_w;
+		s->src[page]++;
+		s->dirty[page / 64] |= 1ULL << (page % 64);
+		s->written[page / 64] |= 1ULL << (page % 64);
+		s->next_apply++;
+	}
 }
 
 /* Show the algorithm every epoch that ended by slot k. */
@@ -248,7 +359,7 @@ static void observe_until(struct sim *s, void *state, uint64_t k)
 	while (ep_start(s, s->next_obs) + ep_len(s, s->next_obs) <=
 	       now + 1e-9) {
 		uint64_t g = s->next_obs++, i;
-		const struct trace_epoch *e = sim__epoch_at(s, g);
+		const struct trace_epoch *e = &s->t->tr->epochs[g % s->nr_ep];
 		struct sim_epoch ev = {
 			.index = g, .start_s = ep_start(s, g),
 			.length_s = ep_len(s, g), .ep = e, .bitmap = s->epbits,
@@ -283,15 +394,12 @@ static void sim_free(struct sim *s)
 	free(s->epbits);
 }
 
-static int sim_setup(struct sim *s, const struct trace_epochs *tr,
+static int sim_setup(struct sim *s, const struct sim_trace *t,
 		     const struct sim_algo *algo, const struct sim_config *cfg,
 		     char *err, size_t errlen)
 {
-	const struct trace_epoch *lastep;
-	double len;
-
 	memset(s, 0, sizeof(*s));
-	if (!tr || !algo || !cfg) {
+	if (!t || !algo || !cfg) {
 		set_err(err, errlen, "missing trace, algorithm or config");
 		return -EINVAL;
 	}
@@ -308,25 +416,19 @@ static int sim_setup(struct sim *s, const struct trace_epochs *tr,
 		set_err(err, errlen, "safety cap out of range");
 		return -EINVAL;
 	}
-	if (!tr->nr_epochs || !tr->hdr.pages) {
-		set_err(err, errlen, "the trace has no epochs");
-		return -EINVAL;
-	}
 	if (check_params(cfg, err, errlen))
 		return -EINVAL;
-	s->tr = tr;
+	s->t = t;
 	s->cfg = *cfg;
 	s->algo = algo;
-	s->pages = tr->hdr.pages;
-	s->page_size = tr->hdr.page_size;
+	s->pages = t->pages;
+	s->page_size = t->page_size;
 	s->words = (s->pages + 63) / 64;
 	s->last_mask = s->pages % 64 ? (1ULL << (s->pages % 64)) - 1 : ~0ULL;
-	s->nr_ep = tr->nr_epochs;
+	s->nr_ep = t->nr_ep;
 	s->dt = s->page_size / cfg->bandwidth;
-	s->epoch_s = median_epoch(tr);
-	lastep = &tr->epochs[tr->nr_epochs - 1];
-	len = lastep->start_us * 1e-6 + s->epoch_s;
-	s->period = fmax(tr->end_us * 1e-6, len);
+	s->epoch_s = t->epoch_s;
+	s->period = t->period;
 	s->start = cfg->start_s >= 0 ? cfg->start_s : fmin(2.0, s->period / 4);
 	if (s->start >= s->period) {
 		set_err(err, errlen, "migration start %.3f s is past the end "
@@ -424,7 +526,7 @@ static int run_loop(struct sim *s, void *state, struct sim_result *res,
 	}
 }
 
-int sim__run(const struct trace_epochs *tr, const struct sim_algo *algo,
+int sim__run(const struct sim_trace *t, const struct sim_algo *algo,
 	     const struct sim_config *cfg, struct sim_result *res, char *err,
 	     size_t errlen)
 {
@@ -439,7 +541,7 @@ int sim__run(const struct trace_epochs *tr, const struct sim_algo *algo,
 		return -EINVAL;
 	}
 	memset(res, 0, sizeof(*res));
-	ret = sim_setup(&s, tr, algo, cfg, err, errlen);
+	ret = sim_setup(&s, t, algo, cfg, err, errlen);
 	if (ret)
 		return ret;
 	snprintf(res->algo, sizeof(res->algo), "%s", algo->name);

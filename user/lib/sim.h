@@ -8,19 +8,22 @@
  * The time model
  * ===========================================================================
  *
- * - The trace is a sequence of epochs (trace_epochs__load()); all the
- *   writes of an epoch happen at the epoch's start time. (Trackers harvest
- *   per epoch; where a trace has finer times they are used by the model as
- *   features but the simulator rounds writes down to their epoch's start.)
+ * - The trace is a sequence of epochs (trace_epochs__load()). A tracker
+ *   only says that a page was written during an epoch, so each write (one
+ *   per page and epoch) is placed at a pseudo-random offset uniform in its
+ *   epoch: offset = length * u, u from a hash of the page and the epoch's
+ *   index (deterministic, the same for every algorithm and run). Writes
+ *   happen continuously, as in a running guest; times inside an epoch
+ *   that a trace may carry are not used.
  * - Migration starts at trace time start_s. Epochs before it are history:
  *   algorithms see them (a tracker runs before migration starts) and every
  *   page is unsent at the start anyway.
  * - The link sends one page every dt = page_size / bandwidth seconds, back
  *   to back: live send number k (k = 0, 1, ...) happens at time
  *   t_k = start_s + k * dt and carries the page's content at that time;
- *   the live phase never idles. Writes of an epoch starting at t_e are
- *   visible to send k and later iff t_e <= t_k, i.e. from slot
- *   s_e = ceil((t_e - start_s) / dt) (0 if t_e <= start_s) on.
+ *   the live phase never idles. A write at time t is visible to send k and
+ *   later iff t <= t_k, i.e. from slot ceil((t - start_s) / dt) on (0 if
+ *   t <= start_s).
  * - Dirty state is exact and per page: a page is dirty from a write until
  *   it is next sent (QEMU with manual dirty-log clearing clears a page's
  *   log just before sending it). Pages never sent are dirty.
@@ -30,13 +33,14 @@
  *   pages to send in order (normally dirty ones; a page may be sent while
  *   clean, which costs a slot). Pages it leaves out stay dirty: nothing is
  *   ever dropped. Syncs take no time.
- * - Stop-and-copy at slot k: the guest stops at t_k (writes of epochs with
- *   s_e <= k happened), and every page still dirty is sent:
+ * - Stop-and-copy at slot k: the guest stops at t_k (the writes of slots
+ *   <= k happened), and every page still dirty is sent:
  *   downtime = dirty * dt; total time = k * dt + downtime; pages sent =
  *   k + dirty. So total time is pages sent times dt: the two metrics move
  *   together.
  * - A migration that outlasts the trace replays it again (the trace loops,
- *   period = its length, epochs shifted by whole periods); result.loops
+ *   period = its length: the END time, or the last epoch's start plus the
+ *   median epoch length; writes shifted by whole periods); result.loops
  *   says how many times.
  * - Safety cap: an algorithm that has not stopped by the time it sent
  *   max_sent_ram times the guest's pages (or after max_iters iterations) is
@@ -126,6 +130,23 @@ struct sim_decision {
 };
 
 struct sim;
+struct sim_trace;
+
+/*
+ * Prepare trace tr for runs: place its writes in time (see the time
+ * model). tr must outlive the result, which many runs (even concurrent
+ * ones) may share. Returns it, or NULL with a message in err: the trace
+ * has no epochs (EINVAL), out of memory (ENOMEM); errno is set.
+ * Memory: 16 bytes per page written per epoch.
+ */
+struct sim_trace *sim_trace__new(const struct trace_epochs *tr, char *err,
+				 size_t errlen);
+void sim_trace__free(struct sim_trace *t);
+
+/* The trace's median epoch length, seconds, and length (the replay
+ * period). */
+double sim_trace__epoch_s(const struct sim_trace *t);
+double sim_trace__length_s(const struct sim_trace *t);
 
 /* An epoch handed to algorithms when it has ended (t_end <= now). */
 struct sim_epoch {
@@ -163,13 +184,12 @@ extern const struct sim_algo *const sim_algos[];
 const struct sim_algo *sim_algo__find(const char *name);
 
 /*
- * Run algo over trace tr (not modified; may be shared by concurrent runs)
- * under cfg. Returns 0 and fills *res, or a negative errno with a message
+ * Run algo over the prepared trace t (not modified) under cfg. Returns 0 and fills *res, or a negative errno with a message
  * in err: -EINVAL (bad config: bandwidth, limit, start past the trace's
  * end, a parameter the algorithm rejects, a trace without pages or
  * epochs), -ENOMEM, or an algorithm's error.
  */
-int sim__run(const struct trace_epochs *tr, const struct sim_algo *algo,
+int sim__run(const struct sim_trace *t, const struct sim_algo *algo,
 	     const struct sim_config *cfg, struct sim_result *res, char *err,
 	     size_t errlen);
 
@@ -189,10 +209,15 @@ uint64_t sim__max_slots(const struct sim *s);	/* the safety cap */
 uint64_t sim__bitmap_list(const struct sim *s, const uint64_t *bm,
 			  uint64_t *out);
 
-/* The future, for the oracle: the slot of global epoch g (counting
- * replays; see the time model) and its pages. Can't fail. */
-uint64_t sim__epoch_slot(const struct sim *s, uint64_t g);
-const struct trace_epoch *sim__epoch_at(const struct sim *s, uint64_t g);
+/* The future, for the oracle: write number i (0, 1, ... in time order,
+ * counting replays) is of page *page and visible from slot *slot (see the
+ * time model). Writes visible at slot 0 come first. Can't fail. */
+void sim__write_at(const struct sim *s, uint64_t i, uint64_t *page,
+		   uint64_t *slot);
+
+/* Writes in one replay of the trace (0: sim__write_at must not be
+ * called). */
+uint64_t sim__trace_writes(const struct sim *s);
 
 /*
  * Parameter lookup for algorithms, in init: if cfg has "ALGO.name=value"

@@ -5,7 +5,7 @@
  *
  * The bound. In the simulator's time model (sim.h) a migration whose live
  * phase sends S pages stops at slot S; the pages then dirty are the pages
- * whose last write visible at S (an epoch with slot s_e <= S) came after
+ * whose last write visible at S (a write of slot <= S) came after
  * their last live send, or that were never sent. Let l_p be the slot of
  * page p's last such write after the start (none if p is not written
  * after the start). p ends clean only if some live send of p happens at a
@@ -30,12 +30,13 @@
  * iteration, then stop. The oracle checks that the simulator ends with
  * exactly F(S*) dirty pages.
  *
- * Computing S*: epochs are taken in time order; V(q) = s_q + #{p : l_p >=
- * s_q} is kept for each distinct epoch slot s_q in a segment tree with
+ * Computing S*: writes are taken in time order; V(q) = s_q + #{p : l_p >=
+ * s_q} is kept for each distinct write slot s_q in a segment tree with
  * range add and max (a write moves l_p up, adding one to V over the slots
- * it passes). Between two epoch slots F(S) only falls, so S* is found at
- * max(s_q, N - budget, max V - budget) when that is before the next epoch's
- * slot. O((writes + epochs) log epochs). If no S up to the simulator's
+ * it passes). Between two write slots F(S) only falls, so S* is found at
+ * max(s_q, N - budget, max V - budget) when that is before the next
+ * write's slot. O(writes log writes) time, 48 bytes per distinct write
+ * slot. If no S up to the simulator's
  * cap works, the oracle plays the cap and is not converged either.
  */
 #include <errno.h>
@@ -46,69 +47,80 @@
 
 #define NONE UINT32_MAX
 
+/* Range add, global max over leaves [0, n), bottom-up (no recursion):
+ * mx[i] is the max of node i's subtree including adds made at i and
+ * below; add[i] the adds made at internal node i. */
 struct segtree {
-	uint64_t n;		/* leaves */
-	int64_t *mx, *lz;	/* 4n nodes */
+	uint64_t p;		/* leaves, a power of two */
+	int64_t *mx, *add;
 };
+
+#define SEG_EMPTY (INT64_MIN / 4)	/* unused leaves never win */
 
 static int seg_init(struct segtree *t, uint64_t n)
 {
 	uint64_t i;
 
-	t->n = n ? n : 1;
-	t->mx = malloc(4 * t->n * sizeof(int64_t));
-	t->lz = calloc(4 * t->n, sizeof(int64_t));
-	if (!t->mx || !t->lz)
+	for (t->p = 1; t->p < n; t->p *= 2)
+		;
+	t->mx = malloc(2 * t->p * sizeof(int64_t));
+	t->add = calloc(t->p, sizeof(int64_t));
+	if (!t->mx || !t->add)
 		return -ENOMEM;
-	for (i = 0; i < 4 * t->n; i++)
-		t->mx[i] = INT64_MIN / 2;	/* empty leaves never win */
+	for (i = 0; i < 2 * t->p; i++)
+		t->mx[i] = SEG_EMPTY;
 	return 0;
 }
 
 static void seg_free(struct segtree *t)
 {
 	free(t->mx);
-	free(t->lz);
+	free(t->add);
 }
 
-static void seg_add(struct segtree *t, uint64_t node, uint64_t lo,
-		    uint64_t hi, uint64_t l, uint64_t r, int64_t v)
+static int64_t max64(int64_t a, int64_t b)
 {
-	uint64_t mid = lo + (hi - lo) / 2;
-
-	if (r < lo || hi < l)
-		return;
-	if (l <= lo && hi <= r) {
-		t->mx[node] += v;
-		t->lz[node] += v;
-		return;
-	}
-	seg_add(t, 2 * node, lo, mid, l, r, v);
-	seg_add(t, 2 * node + 1, mid + 1, hi, l, r, v);
-	t->mx[node] = t->lz[node] +
-		      (t->mx[2 * node] > t->mx[2 * node + 1] ?
-			       t->mx[2 * node] : t->mx[2 * node + 1]);
+	return a > b ? a : b;
 }
 
-/* Set leaf i to v (net of the lazy adds above it). */
-static void seg_set(struct segtree *t, uint64_t node, uint64_t lo,
-		    uint64_t hi, uint64_t i, int64_t v)
+static void seg_pull(struct segtree *t, uint64_t i)
 {
-	uint64_t mid = lo + (hi - lo) / 2;
+	for (i >>= 1; i; i >>= 1)
+		t->mx[i] = max64(t->mx[2 * i], t->mx[2 * i + 1]) + t->add[i];
+}
 
-	if (lo == hi) {
-		t->mx[node] = v;
-		t->lz[node] = 0;
-		return;
+/* Add v to leaves [l, r]. */
+static void seg_add(struct segtree *t, uint64_t l, uint64_t r, int64_t v)
+{
+	uint64_t a = l + t->p, b = r + t->p + 1, a0 = a, b0 = b - 1;
+
+	for (; a < b; a >>= 1, b >>= 1) {
+		if (a & 1) {
+			t->mx[a] += v;
+			if (a < t->p)
+				t->add[a] += v;
+			a++;
+		}
+		if (b & 1) {
+			b--;
+			t->mx[b] += v;
+			if (b < t->p)
+				t->add[b] += v;
+		}
 	}
-	v -= t->lz[node];
-	if (i <= mid)
-		seg_set(t, 2 * node, lo, mid, i, v);
-	else
-		seg_set(t, 2 * node + 1, mid + 1, hi, i, v);
-	t->mx[node] = t->lz[node] +
-		      (t->mx[2 * node] > t->mx[2 * node + 1] ?
-			       t->mx[2 * node] : t->mx[2 * node + 1]);
+	seg_pull(t, a0);
+	seg_pull(t, b0);
+}
+
+/* Set leaf i to v, net of the adds above it. */
+static void seg_set(struct segtree *t, uint64_t i, int64_t v)
+{
+	uint64_t j;
+
+	for (j = (i + t->p) >> 1; j; j >>= 1)
+		v -= t->add[j];
+	t->mx[i + t->p] = v;
+	seg_pull(t, i + t->p);
 }
 
 struct oracle_state {
@@ -116,14 +128,9 @@ struct oracle_state {
 	uint64_t s_star, f_star;	/* the bound: S* live, F* final */
 	bool feasible;
 	uint64_t *order;		/* S* pages */
-	uint64_t epochs_used;
+	bool has_writes;
 	int err;
 };
-
-static int64_t max64(int64_t a, int64_t b)
-{
-	return a > b ? a : b;
-}
 
 /* Find S* and F*, and every page's last-write index (lidx) and the slot of
  * each index (slots). */
@@ -132,17 +139,23 @@ static int oracle_bound(struct oracle_state *o, uint32_t *lidx,
 {
 	struct sim *s = o->s;
 	int64_t n = (int64_t)sim__pages(s), L = (int64_t)sim__budget(s);
-	int64_t cap = (int64_t)sim__max_slots(s), m, cand, lo;
-	uint64_t g = 0, nq = 0, maxq = 0, *slots = NULL, i;
+	int64_t cap = (int64_t)sim__max_slots(s), m, cand, lo, next;
+	uint64_t i = 0, i0, nq = 0, maxq = 0, *slots = NULL, page, slot, prev;
+	bool any = o->has_writes;
 	struct segtree t = { 0 };
 	int ret;
 
 	/* Skip the history: writes visible at slot 0 do not constrain. */
-	while (sim__epoch_slot(s, g) == 0)
-		g++;
-	/* Epochs with a slot <= cap: the most indices we may need. */
-	for (i = g; sim__epoch_slot(s, i) <= (uint64_t)cap; i++)
-		maxq++;
+	while (any && (sim__write_at(s, i, &page, &slot), slot == 0))
+		i++;
+	/* Distinct write slots up to the cap: the most indices we need. */
+	for (i0 = i, prev = 0; any; i0++) {
+		sim__write_at(s, i0, &page, &slot);
+		if (slot > (uint64_t)cap)
+			break;
+		maxq += slot != prev;
+		prev = slot;
+	}
 	ret = seg_init(&t, maxq + 1);
 	slots = malloc((maxq + 1) * sizeof(*slots));
 	if (ret || !slots) {
@@ -150,9 +163,12 @@ static int oracle_bound(struct oracle_state *o, uint32_t *lidx,
 		goto cleanup;
 	}
 	for (;;) {
-		int64_t next = (int64_t)sim__epoch_slot(s, g);
-
-		m = nq ? t.mx[1] : INT64_MIN / 2;
+		next = INT64_MAX;
+		if (any) {
+			sim__write_at(s, i, &page, &slot);
+			next = (int64_t)slot;
+		}
+		m = nq ? t.mx[1] : SEG_EMPTY;
 		lo = nq ? (int64_t)slots[nq - 1] : 0;
 		cand = max64(max64(lo, n - L), m - L);
 		if (cand < next && cand <= cap) {
@@ -165,28 +181,25 @@ static int oracle_bound(struct oracle_state *o, uint32_t *lidx,
 			o->feasible = false;
 			break;
 		}
-		/* A new index for every epoch at this slot. */
+		/* A new index for the writes of this slot. */
 		slots[nq] = next;
-		seg_set(&t, 1, 0, t.n - 1, nq, next);
-		while ((int64_t)sim__epoch_slot(s, g) == next) {
-			const struct trace_epoch *e = sim__epoch_at(s, g);
-
-			for (i = 0; i < e->nr_pages; i++) {
-				uint64_t p = e->pages[i];
-				uint64_t from = lidx[p] == NONE ? 0 : lidx[p] + 1;
-
-				if (from <= nq)
-					seg_add(&t, 1, 0, t.n - 1, from, nq, 1);
-				lidx[p] = (uint32_t)nq;
-			}
-			g++;
+		seg_set(&t, nq, next);
+		for (;;) {
+			sim__write_at(s, i, &page, &slot);
+			if ((int64_t)slot != next)
+				break;
+			if (lidx[page] == NONE)
+				seg_add(&t, 0, nq, 1);
+			else if (lidx[page] + 1 <= nq)
+				seg_add(&t, lidx[page] + 1, nq, 1);
+			lidx[page] = (uint32_t)nq;
+			i++;
 		}
 		nq++;
 	}
-	m = nq ? t.mx[1] : INT64_MIN / 2;
+	m = nq ? t.mx[1] : SEG_EMPTY;
 	o->f_star = (uint64_t)max64(0, max64(n - (int64_t)o->s_star,
 					     m - (int64_t)o->s_star));
-	o->epochs_used = g;
 	*slots_out = slots;
 	*nq_out = nq;
 	slots = NULL;
@@ -256,6 +269,7 @@ static int oracle_init(struct sim *s, void **state, char *err, size_t errlen)
 	if (!o || !lidx)
 		goto fail;
 	o->s = s;
+	o->has_writes = sim__trace_writes(s) > 0;
 	for (i = 0; i < sim__pages(s); i++)
 		lidx[i] = NONE;
 	ret = oracle_bound(o, lidx, &slots, &nq);
