@@ -100,6 +100,8 @@ static const struct argp_option opts[] = {
 	  "after this many times the RAM was sent (default 20)", 0 },
 	{ "param", OPT_PARAM, "ALGO.NAME=VALUE", 0, "Algorithm parameter "
 	  "(repeatable; see the algorithm's source)", 0 },
+	{ "verbose", 'v', NULL, 0, "Log every sync of every algorithm to "
+	  "stderr", 0 },
 	{ "quality", OPT_QUALITY, NULL, 0, "Score the model's predictions "
 	  "instead of migrating", 0 },
 	{ "sweep", OPT_SWEEP, "LIST", 0, "Bandwidths in MiB/s to sweep", 0 },
@@ -189,6 +191,9 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		break;
 	case 'j':
 		env.json = true;
+		break;
+	case 'v':
+		env.cfg.log = stderr;
 		break;
 	case OPT_START:
 		env.start_ms = parse_num(arg, 0, 1e10, state, "start");

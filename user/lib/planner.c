@@ -47,6 +47,7 @@ void planner_params__default(struct planner_params *p, uint64_t pages,
 	p->defer_risk = 0.5;
 	p->defer_share = 0.5;
 	p->min_gain = 0.1;
+	p->trade = 4;
 	p->max_iters = 1000;
 }
 
@@ -120,7 +121,8 @@ struct planner *planner__new(const struct planner_params *p, struct model *m)
 	    !finite_pos(p->defer_risk) || p->defer_risk > 1 ||
 	    !isfinite(p->defer_share) || p->defer_share < 0 ||
 	    p->defer_share > 1 || !isfinite(p->min_gain) || p->min_gain < 0 ||
-	    p->min_gain >= 1 || p->max_iters < 1) {
+	    p->min_gain >= 1 || !isfinite(p->trade) || p->trade < 0 ||
+	    p->max_iters < 1) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -279,6 +281,7 @@ int planner__plan(struct planner *pl, const uint64_t *dirty, struct plan *out)
 	uint64_t w, r = 0, budget, cap, window, ndef = 0, nsend_all = 0;
 	uint64_t nsend, left;
 	double sd, lo, h, t_it, sum_risk_d = 0, sum_risk_s = 0, w_out, next;
+	double cost;
 	uint16_t bk[64];
 	unsigned int j;
 	int err;
@@ -370,7 +373,10 @@ int planner__plan(struct planner *pl, const uint64_t *dirty, struct plan *out)
 	next = (double)r - (double)nsend + sum_risk_s + w_out;
 	out->expected_next = next;
 
-	if (r <= budget && (r == 0 || next >= (1 - p->min_gain) * (double)r)) {
+	cost = sum_risk_s + w_out;
+	if (r <= budget &&
+	    (r == 0 || next >= (1 - p->min_gain) * (double)r ||
+	     (double)r - next < p->trade * cost)) {
 		/* Stop and copy: every dirty page, in address order. */
 		err = plan_reserve(out, r);
 		if (err) {

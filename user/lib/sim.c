@@ -492,6 +492,12 @@ static int run_loop(struct sim *s, void *state, struct sim_result *res,
 				strerror(-ret));
 			return ret;
 		}
+		if (s->cfg.log)
+			fprintf(s->cfg.log, "%s: sync %llu at %.3f s: %llu dirty, "
+				"%s %llu\n", s->algo->name, (unsigned long long)iter,
+				v.now_s, (unsigned long long)v.nr_dirty,
+				d.stop ? "stop, final" : "send",
+				(unsigned long long)(d.stop ? v.nr_dirty : d.nr));
 		if (d.stop)
 			return 0;
 		if (!d.nr) {

@@ -61,6 +61,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "trace.h"
 
@@ -73,6 +74,7 @@ struct sim_config {
 	double max_sent_ram;	/* forced stop after this many RAMs (20) */
 	uint64_t max_iters;	/* forced stop after this many iterations
 				 * (100000) */
+	FILE *log;		/* if not NULL: one line per sync */
 	/* algorithm parameters "ALGO.NAME=VALUE" (e.g. "prob.defer_risk=0.6");
 	 * a run uses those of its algorithm and rejects the ones of its
 	 * algorithm it does not know; an unknown ALGO is rejected */

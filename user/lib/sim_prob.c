@@ -69,6 +69,8 @@ static int prob_init(struct sim *s, void **state, char *err, size_t errlen)
 		ret = sim__param(s, "min_gain", 0, 0.99, &pp.min_gain, err,
 				 errlen);
 	if (ret >= 0)
+		ret = sim__param(s, "trade", 0, 1e6, &pp.trade, err, errlen);
+	if (ret >= 0)
 		ret = sim__param(s, "iter_s", 0, 3600, &pp.iter_s, err,
 				 errlen);
 	if (ret >= 0)
