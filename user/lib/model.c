@@ -4,7 +4,11 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
+#include "bitops.h"
 #include "model.h"
 
 #define P_MIN 1e-6
@@ -26,6 +30,9 @@ struct model {
 	uint8_t *rclass;		/* per region: feature r */
 
 	uint64_t epochs;
+	uint64_t stride;		/* learning samples 1/stride words */
+	uint64_t salt;			/* this epoch's sample */
+	uint64_t sampled_pages;		/* pages looked at, all epochs */
 	double len_sum;			/* seconds of the epochs fed */
 	uint64_t dirty_last;
 	uint64_t ws[MODEL_WS_POINTS];
@@ -153,8 +160,10 @@ struct model *model__new(const struct model_params *p)
 	if (!m->rpp)
 		m->rpp = 1;
 	m->rshift = __builtin_ctzll(m->rpp);
+	m->stride = (p->pages + MODEL_SAMPLE_PAGES - 1) / MODEL_SAMPLE_PAGES;
 	m->nregions = (p->pages + m->rpp - 1) / m->rpp;
-	m->hist = calloc(p->pages, sizeof(*m->hist));
+	/* whole words: shift_word() works on groups of 8 pages */
+	m->hist = calloc(m->words * 64, sizeof(*m->hist));
 	m->aux = calloc(p->pages, sizeof(*m->aux));
 	m->last = calloc(m->words, sizeof(uint64_t));
 	m->recent = calloc(m->words, sizeof(uint64_t));
@@ -299,13 +308,13 @@ static void count_cold(struct model *m, uint64_t w, uint64_t mask,
 		return;
 	if (m->rpp >= 64) {
 		unsigned int r = m->rclass[base / m->rpp];
-		unsigned int c2 = __builtin_popcountll(mask & n2);
-		unsigned int c1 = __builtin_popcountll(mask & n1);
+		unsigned int c2 = pop64(mask & n2);
+		unsigned int c1 = pop64(mask & n1);
 
 		m->cn[mkbucket(0, 0, 2, r)] += c2;
 		m->cn[mkbucket(0, 0, 1, r)] += c1;
 		m->cn[mkbucket(0, 0, 0, r)] +=
-			__builtin_popcountll(mask) - c1 - c2;
+			pop64(mask) - c1 - c2;
 		return;
 	}
 	while (mask) {
@@ -396,9 +405,146 @@ static void update_regions(struct model *m)
 	 * its own share. */
 }
 
+/* Does this epoch's learning look at word w? All words of a guest of up
+ * to MODEL_SAMPLE_PAGES pages; else a pseudo-random 1/stride of them,
+ * another subset each epoch. */
+static inline bool sampled(const struct model *m, uint64_t w)
+{
+	uint64_t h;
+
+	if (m->stride <= 1)
+		return true;
+	h = (w + 1) * 0x9e3779b97f4a7c15ULL ^ m->salt;
+	h ^= h >> 29;
+	h *= 0xbf58476d1ce4e5b9ULL;
+	return (h >> 32) % m->stride == 0;
+}
+
+/* Learning: count the pages of word w by bucket and outcome (before the
+ * state changes). */
+static void learn_word(struct model *m, uint64_t w, uint64_t d, uint64_t a,
+		       uint64_t n2, uint64_t n1)
+{
+	uint64_t todo = a | d, base = w * 64;
+
+	count_cold(m, w, ~todo & wmask(m, w), n2, n1);
+	while (todo) {
+		unsigned int i = __builtin_ctzll(todo), b, nl;
+
+		todo &= todo - 1;
+		nl = (n2 >> i) & 1 ? 2 : (n1 >> i) & 1 ? 1 : 0;
+		b = page_bucket(m, base + i, nl);
+		m->cn[b]++;
+		m->ck[b] += (d >> i) & 1;
+	}
+}
+
+#ifdef __SSE2__
+/* Shift the epoch into word w's pages, 8 pages (16-bit lanes of an SSE2
+ * register) at a time. Sets the word's act/recent/last bits. */
+static void shift_word(struct model *m, uint64_t w, uint64_t d, uint64_t a)
+{
+	const __m128i sel = _mm_setr_epi16(1, 2, 4, 8, 16, 32, 64, 128);
+	const __m128i low4 = _mm_set1_epi16(0xf), zero = _mm_setzero_si128();
+	uint64_t todo = a | d, nact = 0, nrec = 0;
+	uint16_t *h = &m->hist[w * 64];
+	unsigned int g;
+
+	for (g = 0; g < 8; g++) {
+		unsigned int db = (d >> (8 * g)) & 0xff, nz, rz;
+		__m128i x, v;
+
+		if (!((todo >> (8 * g)) & 0xff))
+			continue;
+		x = _mm_loadu_si128((const __m128i *)(h + 8 * g));
+		v = _mm_and_si128(_mm_set1_epi16((short)db), sel);
+		v = _mm_srli_epi16(_mm_cmpeq_epi16(v, sel), 15);
+		x = _mm_or_si128(_mm_slli_epi16(x, 1), v);
+		_mm_storeu_si128((__m128i *)(h + 8 * g), x);
+		nz = _mm_movemask_epi8(_mm_packs_epi16(
+			_mm_cmpeq_epi16(x, zero), zero));
+		rz = _mm_movemask_epi8(_mm_packs_epi16(
+			_mm_cmpeq_epi16(_mm_and_si128(x, low4), zero), zero));
+		nact |= (uint64_t)(~nz & 0xff) << (8 * g);
+		nrec |= (uint64_t)(~rz & 0xff) << (8 * g);
+	}
+	m->act[w] = nact;
+	m->recent[w] = nrec;
+	m->last[w] = d;
+}
+#else
+/* Bit 0 of each 16-bit lane for the 4 bits of a nibble. */
+static const uint64_t spread4[16] = {
+#define L(b) ((uint64_t)((b) & 1) | (uint64_t)((b) >> 1 & 1) << 16 | \
+	      (uint64_t)((b) >> 2 & 1) << 32 | (uint64_t)((b) >> 3 & 1) << 48)
+	L(0), L(1), L(2), L(3), L(4), L(5), L(6), L(7), L(8), L(9), L(10),
+	L(11), L(12), L(13), L(14), L(15),
+#undef L
+};
+
+/* Nibble of the lanes of x (4 x 16 bits) that are not zero. */
+static inline unsigned int lanes_nz(uint64_t x)
+{
+	uint64_t y = (((x & 0x7fff7fff7fff7fffULL) + 0x7fff7fff7fff7fffULL) |
+		      x) & 0x8000800080008000ULL;
+
+	return (unsigned int)((y >> 15 & 1) | (y >> 30 & 2) | (y >> 45 & 4) |
+			      (y >> 60 & 8));
+}
+
+/* Shift the epoch into word w's pages: 4 pages (16-bit lanes of a word)
+ * at a time. Sets the word's act/recent/last bits. */
+static void shift_word(struct model *m, uint64_t w, uint64_t d, uint64_t a)
+{
+	uint64_t todo = a | d, nact = 0, nrec = 0, base = w * 64;
+	unsigned int g;
+
+	for (g = 0; g < 16; g++) {
+		unsigned int nib = (todo >> (4 * g)) & 0xf, dn;
+		uint64_t x;
+
+		if (!nib)
+			continue;
+		dn = (d >> (4 * g)) & 0xf;
+		memcpy(&x, &m->hist[base + 4 * g], sizeof(x));
+		x = ((x << 1) & 0xfffefffefffefffeULL) | spread4[dn];
+		memcpy(&m->hist[base + 4 * g], &x, sizeof(x));
+		nact |= (uint64_t)lanes_nz(x) << (4 * g);
+		nrec |= (uint64_t)lanes_nz(x & 0x000f000f000f000fULL) << (4 * g);
+	}
+	m->act[w] = nact;
+	m->recent[w] = nrec;
+	m->last[w] = d;
+}
+#endif
+
+/* aux of the dirty pages of word w from the epoch's detail list. */
+static void aux_word(struct model *m, const struct model_epoch *ep,
+		     uint64_t w, uint64_t d, uint64_t *di, uint32_t len_us)
+{
+	uint64_t base = w * 64;
+
+	while (d) {
+		uint64_t page = base + __builtin_ctzll(d);
+		uint8_t x = 0;
+
+		d &= d - 1;
+		while (*di < ep->nr_detail && ep->detail_pages[*di] < page)
+			(*di)++;
+		if (*di < ep->nr_detail && ep->detail_pages[*di] == page) {
+			if (ep->detail_counts && ep->detail_counts[*di] > 1)
+				x |= 1;
+			if (ep->detail_first_us &&
+			    (uint64_t)ep->detail_first_us[*di] * 2 >= len_us)
+				x |= 2;
+		}
+		m->aux[page] = x;
+	}
+}
+
 int model__update(struct model *m, const struct model_epoch *ep)
 {
-	uint64_t w, di = 0, ws[MODEL_WS_POINTS] = { 0 }, dirty = 0;
+	uint64_t w, di = 0, ws[MODEL_WS_POINTS] = { 0 };
 	uint64_t prev_last = 0, prev_recent = 0;
 	uint32_t len_us;
 	int err;
@@ -410,85 +556,59 @@ int model__update(struct model *m, const struct model_epoch *ep)
 				 * 1e6), 4e9);
 	memset(m->cn, 0, sizeof(m->cn));
 	memset(m->ck, 0, sizeof(m->ck));
+	m->salt = (m->epochs + 1) * 0xd6e8feb86659fd93ULL;
 	for (w = 0; w < m->words; w++) {
 		uint64_t d = ep->dirty[w] & wmask(m, w), a = m->act[w];
-		uint64_t lp = prev_last, rp = prev_recent, n2, n1, todo;
-		uint64_t ln = w + 1 < m->words ? m->last[w + 1] : 0;
-		uint64_t rn = w + 1 < m->words ? m->recent[w + 1] : 0;
-		uint64_t base = w * 64, nact = 0, nrec = 0;
+		uint64_t lp = prev_last, rp = prev_recent;
 
-		n2 = spread(lp, m->last[w], ln, m->p.neigh);
-		n1 = spread(rp, m->recent[w], rn, m->p.neigh) & ~n2;
 		prev_last = m->last[w];
 		prev_recent = m->recent[w];
-		todo = a | d;
-		count_cold(m, w, ~todo & wmask(m, w), n2, n1);
-		if (!todo)
-			continue;	/* cold word: state stays zero */
-		dirty += __builtin_popcountll(d);
-		while (todo) {
-			unsigned int i = __builtin_ctzll(todo), b, nl, db;
-			uint64_t page = base + i;
-			uint16_t h = m->hist[page];
+		if (sampled(m, w)) {
+			uint64_t ln = w + 1 < m->words ? m->last[w + 1] : 0;
+			uint64_t rn = w + 1 < m->words ? m->recent[w + 1] : 0;
+			uint64_t n2, n1;
 
-			todo &= todo - 1;
-			nl = (n2 >> i) & 1 ? 2 : (n1 >> i) & 1 ? 1 : 0;
-			b = page_bucket(m, page, nl);
-			db = (d >> i) & 1;
-			m->cn[b]++;
-			m->ck[b] += db;
-			h = (uint16_t)((h << 1) | db);
-			m->hist[page] = h;
-			if (db) {
-				uint8_t x = 0;
+			n2 = spread(lp, prev_last, ln, m->p.neigh);
+			n1 = spread(rp, prev_recent, rn, m->p.neigh) & ~n2;
+			learn_word(m, w, d, a, n2, n1);
+			m->sampled_pages += pop64(wmask(m, w));
+		}
+		if (!(a | d))
+			continue;	/* cold word: its state stays zero */
+		if (d) {
+			ws[0] += pop64(d);
+			m->rdirty[(w * 64) >> m->rshift] +=
+				m->rpp >= 64 ? pop64(d) : 0;
+			if (m->rpp < 64) {
+				uint64_t x = d;
 
-				while (di < ep->nr_detail &&
-				       ep->detail_pages[di] < page)
-					di++;
-				if (di < ep->nr_detail &&
-				    ep->detail_pages[di] == page) {
-					if (ep->detail_counts &&
-					    ep->detail_counts[di] > 1)
-						x |= 1;
-					if (ep->detail_first_us &&
-					    (uint64_t)ep->detail_first_us[di] * 2 >= len_us)
-						x |= 2;
+				while (x) {
+					m->rdirty[(w * 64 +
+						   __builtin_ctzll(x)) >>
+						  m->rshift]++;
+					x &= x - 1;
 				}
-				m->aux[page] = x;
 			}
-			if (h) {
-				nact |= 1ULL << i;
-				ws[1] += (h & 3) != 0;
-				ws[3] += (h & 0xff) != 0;
-			}
-			if (h & 0xf) {
-				nrec |= 1ULL << i;
-				ws[2]++;
-			}
-		}
-		m->act[w] = nact;
-		m->recent[w] = nrec;
-		m->last[w] = d;
-		ws[4] += __builtin_popcountll(nact);
-		if (m->rpp >= 64) {
-			m->rdirty[base / m->rpp] += __builtin_popcountll(d);
-		} else {
-			uint64_t x = d;
+			if (ep->nr_detail)
+				aux_word(m, ep, w, d, &di, len_us);
+			else {
+				uint64_t x = d;
 
-			while (x) {
-				m->rdirty[(base + __builtin_ctzll(x)) / m->rpp]++;
-				x &= x - 1;
+				while (x) {
+					m->aux[w * 64 + __builtin_ctzll(x)] = 0;
+					x &= x - 1;
+				}
 			}
 		}
+		shift_word(m, w, d, a);
+		ws[1] += pop64(m->recent[w]);
+		ws[2] += pop64(m->act[w]);
 	}
-	/* Words skipped above were cold and clean: their last bits are 0. A
-	 * word processed wrote its own; regions are recounted from zero. */
 	learn(m);
 	update_regions(m);
 	memset(m->rdirty, 0, m->nregions * sizeof(*m->rdirty));
-	ws[0] = dirty;
 	memcpy(m->ws, ws, sizeof(ws));
-	m->dirty_last = dirty;
+	m->dirty_last = ws[0];
 	m->epochs++;
 	m->len_sum += ep->length_s ? ep->length_s : m->p.epoch_s;
 	return 0;

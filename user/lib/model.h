@@ -106,7 +106,8 @@
 #define MODEL_BUCKETS (MODEL_TCLASSES * 4 * 3 * 6)	/* 5256 */
 #define MODEL_HORIZON_MAX 64.0				/* epochs */
 #define MODEL_REGION_BYTES (2u << 20)
-#define MODEL_WS_POINTS 5	/* working sets over 1, 2, 4, 8, 16 epochs */
+#define MODEL_WS_POINTS 3	/* working sets over 1, 4, 16 epochs */
+#define MODEL_SAMPLE_PAGES (1u << 20)	/* learning sample per epoch */
 
 struct model_params {
 	uint64_t pages;		/* guest pages, 1..2^40 */
@@ -140,7 +141,7 @@ struct model_epoch {
 struct model_stats {
 	uint64_t epochs;		/* epochs fed */
 	uint64_t dirty_last;		/* pages dirty in the last epoch */
-	/* distinct pages dirty in the last 1, 2, 4, 8, 16 epochs */
+	/* distinct pages dirty in the last 1, 4, 16 epochs */
 	uint64_t ws[MODEL_WS_POINTS];
 	double epoch_s;			/* mean epoch length seen, seconds */
 	double rate;			/* decayed overall p0 */

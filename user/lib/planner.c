@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bitops.h"
 #include "forecast.h"
 #include "planner.h"
 
@@ -29,6 +30,8 @@ struct planner {
 	uint64_t send_q[MODEL_BUCKETS];	/* pages of each to send */
 	uint64_t off[MODEL_BUCKETS];	/* next send[] slot of each */
 	unsigned int order[MODEL_BUCKETS]; /* buckets by ascending risk */
+	uint16_t *bk;			/* bucket of each dirty page, pass 1 */
+	uint64_t bk_cap;
 };
 
 void planner_params__default(struct planner_params *p, uint64_t pages,
@@ -140,6 +143,9 @@ struct planner *planner__new(const struct planner_params *p, struct model *m)
 
 void planner__free(struct planner *pl)
 {
+	if (!pl)
+		return;
+	free(pl->bk);
 	free(pl);
 }
 
@@ -175,7 +181,7 @@ int planner__feedback(struct planner *pl, const struct planner_feedback *fb)
 	return 0;
 }
 
-/* The model's working-set curve: W(k epochs) for k = 1, 2, 4, 8, 16. */
+/* The model's working-set curve: W(k epochs) for k = 1, 4, 16. */
 static void ws_curve_of(const struct planner *pl, struct ws_curve *c,
 			double time_scale)
 {
@@ -185,7 +191,7 @@ static void ws_curve_of(const struct planner *pl, struct ws_curve *c,
 	model__stats(pl->m, &st);
 	memset(c, 0, sizeof(*c));
 	for (i = 0; i < MODEL_WS_POINTS; i++)
-		ws_curve__add(c, (1u << i) * st.epoch_s * time_scale,
+		ws_curve__add(c, (1u << (2 * i)) * st.epoch_s * time_scale,
 			      (double)st.ws[i]);
 }
 
@@ -279,7 +285,7 @@ int planner__plan(struct planner *pl, const uint64_t *dirty, struct plan *out)
 {
 	const struct planner_params *p = &pl->p;
 	uint64_t w, r = 0, budget, cap, window, ndef = 0, nsend_all = 0;
-	uint64_t nsend, left;
+	uint64_t nsend, left, k;
 	double sd, lo, h, t_it, sum_risk_d = 0, sum_risk_s = 0, w_out, next;
 	double cost;
 	uint16_t bk[64];
@@ -298,7 +304,7 @@ int planner__plan(struct planner *pl, const uint64_t *dirty, struct plan *out)
 	memset(out->deferred, 0, pl->words * sizeof(uint64_t));
 
 	for (w = 0; w < pl->words; w++)
-		r += __builtin_popcountll(dirty[w] & (w + 1 == pl->words ?
+		r += pop64(dirty[w] & (w + 1 == pl->words ?
 						     pl->last_mask : ~0ULL));
 	sd = sqrt(pl->var);
 	lo = fmax(pl->mu - p->bw_sigmas * sd, pl->mu / 4);
@@ -317,9 +323,22 @@ int planner__plan(struct planner *pl, const uint64_t *dirty, struct plan *out)
 	out->horizon_epochs = h;
 	model__risk(pl->m, h, pl->risk);
 
-	/* Pass 1: dirty pages per bucket. */
+	/* Pass 1: the bucket of every dirty page (kept in pl->bk, in page
+	 * order) and the pages per bucket. */
+	if (r > pl->bk_cap) {
+		uint16_t *nb = realloc(pl->bk, r * sizeof(*nb));
+
+		if (!nb) {
+			out->action = PLAN_SEND;
+			out->window = 0;
+			out->reason = "out of memory";
+			return -ENOMEM;
+		}
+		pl->bk = nb;
+		pl->bk_cap = r;
+	}
 	memset(pl->cnt, 0, sizeof(pl->cnt));
-	for (w = 0; w < pl->words; w++) {
+	for (w = 0, k = 0; w < pl->words; w++) {
 		uint64_t d = dirty[w] & (w + 1 == pl->words ? pl->last_mask :
 					 ~0ULL), x = d;
 
@@ -329,6 +348,7 @@ int planner__plan(struct planner *pl, const uint64_t *dirty, struct plan *out)
 		while (x) {
 			j = __builtin_ctzll(x);
 			x &= x - 1;
+			pl->bk[k++] = bk[j];
 			pl->cnt[bk[j]]++;
 		}
 	}
@@ -418,19 +438,18 @@ int planner__plan(struct planner *pl, const uint64_t *dirty, struct plan *out)
 		pl->off[b] = left;
 		left += pl->send_q[b];
 	}
-	for (w = 0; w < pl->words; w++) {
+	for (w = 0, k = 0; w < pl->words; w++) {
 		uint64_t d = dirty[w] & (w + 1 == pl->words ? pl->last_mask :
 					 ~0ULL), x = d, defw = 0;
 
 		if (!d)
 			continue;
-		model__buckets_word(pl->m, w, d, bk);
 		while (x) {
 			unsigned int b;
 
 			j = __builtin_ctzll(x);
 			x &= x - 1;
-			b = bk[j];
+			b = pl->bk[k++];
 			if (pl->defer_q[b]) {
 				pl->defer_q[b]--;
 				out->nr_risky++;
@@ -443,7 +462,7 @@ int planner__plan(struct planner *pl, const uint64_t *dirty, struct plan *out)
 			}
 		}
 		out->deferred[w] = defw;
-		out->nr_deferred += __builtin_popcountll(defw);
+		out->nr_deferred += pop64(defw);
 	}
 	out->nr_send = nsend;
 	out->action = PLAN_SEND;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bitops.h"
 #include "sim.h"
 
 const struct sim_algo *const sim_algos[] = {
@@ -380,7 +381,7 @@ static uint64_t popcount_bm(const struct sim *s, const uint64_t *bm)
 	uint64_t w, n = 0;
 
 	for (w = 0; w < s->words; w++)
-		n += __builtin_popcountll(bm[w]);
+		n += pop64(bm[w]);
 	return n;
 }
 

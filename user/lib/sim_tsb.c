@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bitops.h"
 #include "sim.h"
 
 #define TSB_MAX_ROUNDS 16
