@@ -37,6 +37,7 @@ static struct env {
 	double max_sent;
 	bool json;
 	bool quality;
+	bool stats;
 	double sweep[MAX_SWEEP];
 	unsigned int nr_sweep;
 	const char *out;
@@ -80,6 +81,7 @@ enum {
 	OPT_MAXSENT,
 	OPT_PARAM,
 	OPT_QUALITY,
+	OPT_STATS,
 	OPT_SWEEP,
 	OPT_OUT,
 };
@@ -104,6 +106,8 @@ static const struct argp_option opts[] = {
 	  "stderr", 0 },
 	{ "quality", OPT_QUALITY, NULL, 0, "Score the model's predictions "
 	  "instead of migrating", 0 },
+	{ "stats", OPT_STATS, NULL, 0, "Print the trace's size and dirty rate "
+	  "(JSON with --json) instead of migrating", 0 },
 	{ "sweep", OPT_SWEEP, "LIST", 0, "Bandwidths in MiB/s to sweep", 0 },
 	{ "out", OPT_OUT, "PREFIX", 0, "Output prefix of --sweep (default "
 	  "sweep)", 0 },
@@ -212,6 +216,9 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	case OPT_QUALITY:
 		env.quality = true;
 		break;
+	case OPT_STATS:
+		env.stats = true;
+		break;
 	case OPT_SWEEP:
 		parse_sweep(arg, state);
 		break;
@@ -224,10 +231,13 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	case ARGP_KEY_END:
 		if (!env.trace)
 			argp_error(state, "--trace FILE is required");
-		if (!env.quality && !env.nr_sweep && !env.bandwidth_mib)
+		if (!env.quality && !env.stats && !env.nr_sweep &&
+		    !env.bandwidth_mib)
 			argp_error(state, "--bandwidth MIBPS is required");
-		if ((env.quality ? 1 : 0) + (env.nr_sweep ? 1 : 0) > 1)
-			argp_error(state, "--quality and --sweep are exclusive");
+		if ((env.quality ? 1 : 0) + (env.nr_sweep ? 1 : 0) +
+		    (env.stats ? 1 : 0) > 1)
+			argp_error(state, "--quality, --stats and --sweep are "
+				   "exclusive");
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -297,6 +307,42 @@ static int run_one(const struct sim_trace *tr, double bw_mib,
 	return 0;
 }
 
+static int print_stats(const struct sim_trace *st,
+		       const struct trace_epochs *tr)
+{
+	double r1 = sim_trace__dirty_rate(st, 1.0);
+	double mean = (double)sim_trace__writes(st) / tr->nr_epochs;
+	double mib = (double)tr->hdr.page_size / MIB;
+
+	if (r1 < 0) {
+		fprintf(stderr, "precopy-sim: out of memory\n");
+		return -ENOMEM;
+	}
+	if (env.json) {
+		printf("{\"trace\":\"");
+		for (const char *c = env.trace; *c; c++)
+			printf(*c == '"' || *c == '\\' ? "\\%c" : "%c", *c);
+		printf("\",\"pages\":%llu,\"page_size\":%u,\"epochs\":%llu,"
+		       "\"epoch_ms\":%.3f,\"length_s\":%.3f,\"writes\":%llu,"
+		       "\"dirty_per_epoch\":%.1f,\"dirty_rate_pages\":%.1f,"
+		       "\"dirty_rate_mibps\":%.3f}\n",
+		       (unsigned long long)tr->hdr.pages, tr->hdr.page_size,
+		       (unsigned long long)tr->nr_epochs,
+		       sim_trace__epoch_s(st) * 1e3, sim_trace__length_s(st),
+		       (unsigned long long)sim_trace__writes(st), mean, r1,
+		       r1 * mib);
+		return 0;
+	}
+	printf("trace %s: %llu pages of %u B (%.1f MiB), %llu epochs of "
+	       "%.0f ms (%.1f s)\n", env.trace,
+	       (unsigned long long)tr->hdr.pages, tr->hdr.page_size,
+	       tr->hdr.pages * mib, (unsigned long long)tr->nr_epochs,
+	       sim_trace__epoch_s(st) * 1e3, sim_trace__length_s(st));
+	printf("dirty pages per epoch %.1f; dirty rate over 1 s windows "
+	       "%.0f pages/s = %.2f MiB/s\n", mean, r1, r1 * mib);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct argp argp = { opts, parse_arg, NULL, doc, NULL,
@@ -332,6 +378,11 @@ int main(int argc, char **argv)
 		.bandwidth_mib = env.bandwidth_mib,
 		.downtime_limit_ms = env.downtime_ms,
 	};
+
+	if (env.stats) {
+		err = print_stats(st, tr);
+		goto cleanup;
+	}
 
 	if (env.quality) {
 		struct quality_report q;

@@ -156,6 +156,42 @@ double sim_trace__length_s(const struct sim_trace *t)
 	return t->period;
 }
 
+uint64_t sim_trace__writes(const struct sim_trace *t)
+{
+	return t->nr_w;
+}
+
+double sim_trace__dirty_rate(const struct sim_trace *t, double window_s)
+{
+	const struct trace_epochs *tr = t->tr;
+	uint32_t *seen;
+	uint64_t per, e, i, distinct = 0, windows = 0, win = 0;
+
+	per = (uint64_t)llround(window_s / t->epoch_s);
+	if (per < 1)
+		per = 1;
+	if (tr->nr_epochs < per)
+		per = tr->nr_epochs;
+	seen = calloc(t->pages, sizeof(*seen));
+	if (!seen)
+		return -1;
+	/* seen[p] = 1 + the last window p was counted in */
+	windows = tr->nr_epochs / per;
+	for (e = 0; e < windows * per; e++) {
+		win = e / per + 1;
+		for (i = 0; i < tr->epochs[e].nr_pages; i++) {
+			uint64_t p = tr->epochs[e].pages[i];
+
+			if (seen[p] != win) {
+				seen[p] = (uint32_t)win;
+				distinct++;
+			}
+		}
+	}
+	free(seen);
+	return windows ? distinct / (windows * per * t->epoch_s) : 0;
+}
+
 void sim_config__default(struct sim_config *c, double bandwidth,
 			 double downtime_limit_s)
 {

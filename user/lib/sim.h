@@ -150,6 +150,15 @@ void sim_trace__free(struct sim_trace *t);
 double sim_trace__epoch_s(const struct sim_trace *t);
 double sim_trace__length_s(const struct sim_trace *t);
 
+/* The trace's dirty rate as QEMU's calc-dirty-rate measures it: distinct
+ * pages written per window of window_s seconds (whole epochs, at least
+ * one), averaged over the consecutive windows of the trace, per second.
+ * Returns it (pages/s), or a negative value if out of memory. */
+double sim_trace__dirty_rate(const struct sim_trace *t, double window_s);
+
+/* Writes (one per page and epoch) in the trace. */
+uint64_t sim_trace__writes(const struct sim_trace *t);
+
 /* An epoch handed to algorithms when it has ended (t_end <= now). */
 struct sim_epoch {
 	uint64_t index;		/* global, counting replays */

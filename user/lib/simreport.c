@@ -200,7 +200,7 @@ int simreport__sweep(const struct simreport_ctx *c, const char *prefix,
 			};
 	}
 	charts[0] = (struct svg_chart){ "Pages sent", "bandwidth (MiB/s)",
-					"pages", true, false, nalgo, ser[0] };
+					"pages", true, true, nalgo, ser[0] };
 	charts[1] = (struct svg_chart){ "Total migration time",
 					"bandwidth (MiB/s)", "seconds", true,
 					true, nalgo, ser[1] };
