@@ -41,20 +41,27 @@ static struct model *mk(uint64_t pages, unsigned int neigh, double decay)
 
 static void test_tclass(void)
 {
-	ASSERT_EQ(model__tclass(0), 0, "cold");
-	ASSERT_EQ(model__tclass(0x1), 1, "last epoch only");
-	ASSERT_EQ(model__tclass(0xf), 57, "last 4, nothing older");
-	ASSERT_EQ(model__tclass(0x11), 2, "last + one older");
-	ASSERT_EQ(model__tclass(0xffff), 60, "every epoch");
-	ASSERT_EQ(model__tclass(0x10), 61, "age 4");
-	ASSERT_EQ(model__tclass(0x8000), 72, "age 15");
+	ASSERT_EQ(model__tclass(0, 0), 0, "no record");
+	ASSERT_EQ(model__tclass(0x1, 0), 1, "last epoch only");
+	ASSERT_EQ(model__tclass(0xf, 0), 57, "last 4, nothing older");
+	ASSERT_EQ(model__tclass(0x11, 0), 2, "last + one older");
+	ASSERT_EQ(model__tclass(0xff, 0), 60, "every epoch");
+	ASSERT_EQ(model__tclass(0x7f, 0), 60, "3+ older count as 3");
+	ASSERT_EQ(model__tclass(0x10, 0), 61, "age 4");
+	ASSERT_EQ(model__tclass(0x80, 0), 64, "age 7");
+	ASSERT_EQ(model__tclass(0, 8), 65, "age 8");
+	ASSERT_EQ(model__tclass(0, 15), 65, "age 15");
+	ASSERT_EQ(model__tclass(0, 100), 68, "age 64..127");
+	ASSERT_EQ(model__tclass(0, 700), 70, "age 256+");
 	/* Successors: the history shifts by one clean epoch. */
 	ASSERT_EQ(model__tclass_next(1), 5, "L 1 -> 2");
-	ASSERT_EQ(model__tclass_next(model__tclass(0x8)), 61, "L 8 -> age 4");
+	ASSERT_EQ(model__tclass_next(model__tclass(0x8, 0)), 61,
+		  "L 8 -> age 4");
 	ASSERT_EQ(model__tclass_next(61), 62, "age 4 -> 5");
-	ASSERT_EQ(model__tclass_next(72), 0, "age 15 -> cold");
-	ASSERT_EQ(model__tclass_next(0), 0, "cold stays cold");
-	ASSERT_EQ(model__tclass_next(60), model__tclass(0xfffe),
+	ASSERT_EQ(model__tclass_next(64), 65, "age 7 -> 8");
+	ASSERT_EQ(model__tclass_next(67), 67, "coarse ages stay");
+	ASSERT_EQ(model__tclass_next(0), 0, "no record stays");
+	ASSERT_EQ(model__tclass_next(60), model__tclass(0xfe, 0),
 		  "every epoch, then one clean");
 }
 
@@ -81,9 +88,10 @@ static void test_fresh_model_is_half(void)
  * The worked example: 128 pages in one 2 MiB region, neigh 1, decay 1 (no
  * forgetting), prior 2. Pages 0..63 are dirty in every epoch, 64..127
  * never. After E >= 10 epochs, by the rule of model.h:
- *  - pages 0..63 have hist 0xff.. with class 60 once 9 epochs are in the
- *    history; bucket (60, 0, n=2, r=2); it saw 64 dirty of 64 in each of
- *    the last E - 9 epochs: N_b = K_b = N_t = K_t = 64 (E - 9);
+ *  - pages 0..63 have hist 0xff with class 60 once 7 epochs are in the
+ *    history (L = 15, 3 of the 4 before); bucket (60, 0, n=2, r=2); it saw
+ *    64 dirty of 64 in each of the last E - 7 epochs:
+ *    N_b = K_b = N_t = K_t = 64 (E - 7);
  *  - overall N = 128 E, K = 64 E, so p0 = (64E + .5) / (128E + 1) = 1/2;
  *  - p_t = (K_t + 2 p0) / (N_t + 2), p1 = (K_b + 2 p_t) / (N_b + 2).
  *  - pages 65..127 are cold, no dirty neighbour, region dense (64/128):
@@ -105,7 +113,7 @@ static void test_known_history(void)
 		ASSERT_OK(feed(m, bm), "update");
 	b = model__bucket(m, 5);
 	ASSERT_EQ(b, mkb(60, 0, 2, 2), "hot page bucket");
-	nb = 64.0 * (E - 9);
+	nb = 64.0 * (E - 7);
 	pt = (nb + 2 * 0.5) / (nb + 2);
 	p1 = (nb + 2 * pt) / (nb + 2);
 	ASSERT_TRUE(NEAR(model__p1(m, b), p1), "hot p1 as documented");
@@ -121,7 +129,7 @@ static void test_known_history(void)
 	pt0 = (64 + 2 * 0.5) / (nt + 2);
 	p1c = (0 + 2 * pt0) / (63.0 * (E - 1) + 2);
 	ASSERT_TRUE(NEAR(model__p1(m, b), p1c), "cold p1 as documented");
-	ASSERT_EQ(model__hist(m, 3), 0xfff, "hist of 12 epochs");
+	ASSERT_EQ(model__hist(m, 3), 0xff, "hist of the last 8 epochs");
 	model__free(m);
 }
 
@@ -211,7 +219,7 @@ static void test_features(void)
 		bm[p] = 0;
 	ASSERT_OK(feed(m, bm), "update");
 	ASSERT_EQ(model__bucket(m, 12) / 6 % 3, 1, "recent neighbour");
-	ASSERT_EQ(model__bucket(m, 10) / 72, model__tclass(0x2), "history");
+	ASSERT_EQ(model__bucket(m, 10) / 72, model__tclass(0x2, 0), "history");
 	model__free(m);
 }
 
@@ -248,42 +256,45 @@ static void test_rejects_bad_input(void)
 	model__free(m);
 }
 
+/* Every page is counted once per epoch whatever skipping happens, and on
+ * a stationary random workload (pages dirty independently, a hot tenth at
+ * 0.5, the rest at 0.02) the predictions are calibrated: in every band of
+ * predicted probability, the mean prediction matches the observed rate. */
 struct tally {
 	uint64_t n, k;
-	double psum, ksum_late, psum_late;
 	unsigned int epoch;
+	double band_p[4], band_n[4], band_k[4];
 };
 
 static void tally_obs(void *ctx, const struct model *m,
 		      const struct model_outcome *o, unsigned int nr)
 {
+	static const double edge[4] = { 0.1, 0.3, 0.6, 1.01 };
 	struct tally *t = ctx;
-	unsigned int i;
+	unsigned int i, b;
 
 	(void)m;
 	for (i = 0; i < nr; i++) {
 		t->n += o[i].n;
 		t->k += o[i].k;
-		if (t->epoch >= 50) {
-			t->psum_late += o[i].p * o[i].n;
-			t->ksum_late += o[i].k;
-		}
+		if (t->epoch < 50)
+			continue;
+		for (b = 0; o[i].p >= edge[b]; b++)
+			;
+		t->band_p[b] += o[i].p * o[i].n;
+		t->band_n[b] += o[i].n;
+		t->band_k[b] += o[i].k;
 	}
 }
 
-/* Every page is counted once per epoch whatever skipping happens, and on
- * a stationary random workload (pages dirty independently, a hot tenth at
- * 0.5, the rest at 0.02) the predictions are calibrated: their mean
- * matches the observed rate, overall and for the hot pages. */
 static void test_counts_and_calibration(void)
 {
 	const uint64_t pages = 64 * 200 + 17;	/* partial last word */
 	struct model *m = mk(pages, 4, 0.9);
 	uint64_t words = (pages + 63) / 64, *bm = calloc(words, 8), dirty;
 	struct tally t = { 0 };
-	unsigned int e, seed = 12345;
+	unsigned int e, b, seed = 12345, bands = 0;
 	uint64_t p, total_dirty = 0;
-	double hot_p = 0, hot_n = 0, hot_k = 0;
 
 	if (!ASSERT_NOT_NULL(m, "model") || !ASSERT_NOT_NULL(bm, "bm"))
 		goto out;
@@ -301,32 +312,31 @@ static void test_counts_and_calibration(void)
 				dirty++;
 			}
 		}
-		if (e >= 100) {
-			for (p = 0; p < pages; p += 10) {
-				hot_p += model__p1(m, model__bucket(m, p));
-				hot_n++;
-				hot_k += (bm[p / 64] >> (p % 64)) & 1;
-			}
-		}
 		t.epoch = e;
 		total_dirty += dirty;
 		ASSERT_OK(feed(m, bm), "update");
 	}
 	ASSERT_EQ(t.n, 150 * pages, "every page counted every epoch");
 	ASSERT_EQ(t.k, total_dirty, "every dirty page counted");
-	ASSERT_TRUE(fabs(t.psum_late / t.ksum_late - 1) < 0.05,
-		    "mean prediction = observed rate (5 %)");
-	ASSERT_TRUE(fabs(hot_p / hot_n - hot_k / hot_n) < 0.05,
-		    "hot pages calibrated");
-	printf("  calibration: predicted %.4f observed %.4f; hot %.3f vs %.3f\n",
-	       t.psum_late / (100.0 * pages), t.ksum_late / (100.0 * pages),
-	       hot_p / hot_n, hot_k / hot_n);
+	for (b = 0; b < 4; b++) {
+		double mp, obs;
+
+		if (t.band_n[b] < 5000)
+			continue;
+		bands++;
+		mp = t.band_p[b] / t.band_n[b];
+		obs = t.band_k[b] / t.band_n[b];
+		printf("  band %u: %8.0f predictions, mean p %.4f, observed "
+		       "%.4f\n", b, t.band_n[b], mp, obs);
+		ASSERT_TRUE(fabs(mp - obs) < 0.03, "calibrated band");
+	}
+	ASSERT_GE(bands, 2, "low and high predictions both made");
 out:
 	free(bm);
 	model__free(m);
 }
 
-/* Stats: working sets over 1, 4, 16 epochs. */
+/* Stats: working sets over 1, 4, 8 epochs. */
 static void test_working_sets(void)
 {
 	struct model *m = mk(1024, 4, 0.9);
@@ -348,8 +358,50 @@ static void test_working_sets(void)
 	ASSERT_EQ(st.epochs, 20, "epochs");
 	ASSERT_EQ(st.ws[0], 10, "W(1)");
 	ASSERT_EQ(st.ws[1], 40, "W(4)");
-	ASSERT_EQ(st.ws[2], 160, "W(16)");
+	ASSERT_EQ(st.ws[2], 80, "W(8)");
 	ASSERT_LE(model__bytes_per_page(m), 4.0, "<= 4 bytes per page");
+	model__free(m);
+}
+
+/* A page written once ages through the coarse classes, learns what an age
+ * means (a sweep that comes back every 40 epochs), and is forgotten after
+ * MODEL_STAMP_FORGET epochs. */
+static void test_ages(void)
+{
+	struct model *m = mk(4096, 4, 0.9);
+	uint64_t bm[64];
+	unsigned int e, i, t;
+	double due, young;
+
+	if (!ASSERT_NOT_NULL(m, "model"))
+		return;
+	/* A sweep: 100 pages per epoch, period 40 epochs over 4000 pages. */
+	for (e = 0; e < 410; e++) {
+		for (i = 0; i < 64; i++)
+			bm[i] = 0;
+		for (i = 0; i < 100; i++)
+			set_bit(bm, (e % 40) * 100 + i);
+		ASSERT_OK(feed(m, bm), "update");
+	}
+	/* The last epoch swept 900..999: the front. Page 1050 was swept 39
+	 * epochs ago and is next; page 2050, swept 29 epochs ago, is not. */
+	t = model__bucket(m, 1050) / 72;
+	ASSERT_EQ(t, 67, "age 32..63");
+	t = model__bucket(m, 950) / 72;
+	ASSERT_EQ(t, 1, "just swept");
+	due = model__prob(m, 1050, 4);
+	young = model__prob(m, 2050, 4);
+	ASSERT_GE(due, young + 0.05, "the sweep is expected back");
+	ASSERT_GE(due, 10 * young, "ranked far above the swept page");
+	printf("  risk over 4 epochs: due %.3f, swept 29 epochs ago %.3f\n",
+	       due, young);
+	/* Quiet for MODEL_STAMP_FORGET epochs: every record is forgotten. */
+	for (i = 0; i < 64; i++)
+		bm[i] = 0;
+	for (e = 0; e < MODEL_STAMP_FORGET + 200; e++)
+		feed(m, bm);
+	ASSERT_EQ(model__bucket(m, 0) / 72, 0, "forgotten");
+	ASSERT_EQ(model__bucket(m, 3999) / 72, 0, "forgotten too");
 	model__free(m);
 }
 
@@ -363,5 +415,6 @@ int main(void)
 	RUN_TEST(test_rejects_bad_input);
 	RUN_TEST(test_counts_and_calibration);
 	RUN_TEST(test_working_sets);
+	RUN_TEST(test_ages);
 	return harness_finish();
 }

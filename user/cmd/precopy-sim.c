@@ -95,7 +95,7 @@ static const struct argp_option opts[] = {
 	  "300)", 0 },
 	{ "json", 'j', NULL, 0, "JSON: one object per algorithm and line", 0 },
 	{ "start-ms", OPT_START, "MS", 0, "Migration start in the trace "
-	  "(default min(2000, length/4))", 0 },
+	  "(default min(10000, 40% of the trace))", 0 },
 	{ "epoch-ms", OPT_EPOCH, "MS", 0, "Regroup writes into fixed epochs "
 	  "(default: the trace's own epochs, or 100 ms without markers)", 0 },
 	{ "max-sent", OPT_MAXSENT, "RAMS", 0, "Safety cap: force the stop "

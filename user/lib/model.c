@@ -21,7 +21,8 @@ struct model {
 	unsigned int rshift;		/* log2(rpp) */
 	uint64_t nregions;
 
-	uint16_t *hist;			/* per page */
+	uint8_t *hist;			/* per page */
+	uint8_t *stamp;			/* per page */
 	uint8_t *aux;			/* per page */
 	uint64_t *last;			/* dirty in the last epoch */
 	uint64_t *recent;		/* dirty in one of the last 4 */
@@ -30,6 +31,7 @@ struct model {
 	uint8_t *rclass;		/* per region: feature r */
 
 	uint64_t epochs;
+	uint8_t cur_stamp;		/* stamp of the last epoch fed */
 	uint64_t stride;		/* learning samples 1/stride words */
 	uint64_t salt;			/* this epoch's sample */
 	uint64_t sampled_pages;		/* pages looked at, all epochs */
@@ -50,26 +52,35 @@ struct model {
 	model_observer_fn obs;
 	void *obs_ctx;
 
-	uint8_t tclass[1 << 16];
+	uint8_t tc_hist[256];		/* class of a non-zero history */
+	uint8_t tc_age[256];		/* class of a stamp age (ticks) */
 };
 
-static const unsigned int older_rep[4] = { 0, 1, 3, 8 };
-
-static unsigned int older_bucket(unsigned int c)
+/* Temporal class of a page from its history and, when that is empty, the
+ * age of its last write in epochs (0: none known). See model.h. */
+unsigned int model__tclass(uint8_t h, uint32_t age)
 {
-	return c == 0 ? 0 : c == 1 ? 1 : c <= 4 ? 2 : 3;
-}
+	unsigned int l = h & 0xf, o;
 
-unsigned int model__tclass(uint16_t h)
-{
-	unsigned int l = h & 0xf;
-
-	if (l)
-		return 1 + (l - 1) * 4 +
-		       older_bucket(__builtin_popcount(h >> 4));
+	if (l) {
+		o = __builtin_popcount(h >> 4);
+		return 1 + (l - 1) * 4 + (o > 3 ? 3 : o);
+	}
 	if (h)
 		return 61 + __builtin_ctz(h) - 4;
-	return 0;
+	if (age < MODEL_HIST_EPOCHS)
+		return 0;	/* no record (an age < 8 has a history) */
+	if (age < 16)
+		return 65;
+	if (age < 32)
+		return 66;
+	if (age < 64)
+		return 67;
+	if (age < 128)
+		return 68;
+	if (age < 256)
+		return 69;
+	return 70;
 }
 
 unsigned int model__tclass_next(unsigned int t)
@@ -78,18 +89,23 @@ unsigned int model__tclass_next(unsigned int t)
 
 	if (t == 0 || t >= MODEL_TCLASSES)
 		return 0;
-	if (t >= 61) {
-		unsigned int age = t - 61 + 4 + 1;
-
-		return age >= MODEL_HIST_EPOCHS ? 0 : 61 + age - 4;
-	}
+	if (t >= 65)
+		return t;	/* coarse ages: the same class (Markov) */
+	if (t >= 61)
+		return t + 1;	/* age 4..7 -> 5..8; age 8 is class 65 */
 	l = (t - 1) / 4 + 1;
 	o = (t - 1) % 4;
 	b3 = (l >> 3) & 1;
 	l2 = (l << 1) & 0xf;
 	if (!l2)
 		return 61;	/* last dirty 4 epochs ago */
-	return 1 + (l2 - 1) * 4 + older_bucket(older_rep[o] + b3);
+	return 1 + (l2 - 1) * 4 + (o + b3 > 3 ? 3 : o + b3);
+}
+
+/* The stamp of epoch number e: 1..255 (0 means "no record"). */
+static inline uint8_t stamp_of(uint64_t e)
+{
+	return (uint8_t)((e / MODEL_STAMP_EPOCHS) % 255 + 1);
 }
 
 static inline unsigned int mkbucket(unsigned int t, unsigned int aux,
@@ -162,19 +178,26 @@ struct model *model__new(const struct model_params *p)
 	m->rshift = __builtin_ctzll(m->rpp);
 	m->stride = (p->pages + MODEL_SAMPLE_PAGES - 1) / MODEL_SAMPLE_PAGES;
 	m->nregions = (p->pages + m->rpp - 1) / m->rpp;
-	/* whole words: shift_word() works on groups of 8 pages */
+	/* whole words: shift_word() works on groups of 16 pages */
 	m->hist = calloc(m->words * 64, sizeof(*m->hist));
+	m->stamp = calloc(m->words * 64, sizeof(*m->stamp));
 	m->aux = calloc(p->pages, sizeof(*m->aux));
 	m->last = calloc(m->words, sizeof(uint64_t));
 	m->recent = calloc(m->words, sizeof(uint64_t));
 	m->act = calloc(m->words, sizeof(uint64_t));
 	m->rdirty = calloc(m->nregions, sizeof(*m->rdirty));
 	m->rclass = calloc(m->nregions, sizeof(*m->rclass));
-	if (!m->hist || !m->aux || !m->last || !m->recent || !m->act ||
+	if (!m->hist || !m->stamp || !m->aux || !m->last || !m->recent ||
+	    !m->act ||
 	    !m->rdirty || !m->rclass)
 		goto err;
-	for (h = 0; h < (1 << 16); h++)
-		m->tclass[h] = model__tclass(h);
+	for (h = 0; h < 256; h++) {
+		m->tc_hist[h] = model__tclass(h, 0);
+		/* a stamp age of h ticks: the write was h ticks ago, and at
+		 * least MODEL_HIST_EPOCHS epochs (the history is empty) */
+		m->tc_age[h] = h ? model__tclass(0, h * MODEL_STAMP_EPOCHS < 8 ?
+						 8 : h * MODEL_STAMP_EPOCHS) : 0;
+	}
 	for (b = 0; b < MODEL_BUCKETS; b++) {
 		r = b % 6;
 		n = (b / 6) % 3;
@@ -196,6 +219,7 @@ void model__free(struct model *m)
 	if (!m)
 		return;
 	free(m->hist);
+	free(m->stamp);
 	free(m->aux);
 	free(m->last);
 	free(m->recent);
@@ -257,11 +281,23 @@ static inline void nb_masks(const struct model *m, uint64_t w, uint64_t *n2,
 	*n1 = spread(rp, m->recent[w], rn, m->p.neigh) & ~*n2;
 }
 
+/* Temporal class of a page now. */
+static inline unsigned int page_tclass(const struct model *m, uint64_t page)
+{
+	uint8_t h = m->hist[page], st;
+
+	if (h)
+		return m->tc_hist[h];
+	st = m->stamp[page];
+	if (!st)
+		return 0;
+	return m->tc_age[(m->cur_stamp + 255 - st) % 255];
+}
+
 static inline unsigned int page_bucket(const struct model *m, uint64_t page,
 				       unsigned int nlevel)
 {
-	uint16_t h = m->hist[page];
-	unsigned int t = m->tclass[h];
+	unsigned int t = page_tclass(m, page);
 
 	return mkbucket(t, t ? m->aux[page] & 3 : 0, nlevel,
 			region_of(m, page));
@@ -298,31 +334,37 @@ unsigned int model__bucket(const struct model *m, uint64_t page)
 	return page_bucket(m, page, (n2 >> i) & 1 ? 2 : (n1 >> i) & 1 ? 1 : 0);
 }
 
-/* Count the cold clean pages of `mask` in word w into cn[]. */
+/* Count the clean pages of `mask` in word w, which have no history in the
+ * last MODEL_HIST_EPOCHS epochs, into cn[]: in bulk when none of them has
+ * a stamp either, else one by one. */
 static void count_cold(struct model *m, uint64_t w, uint64_t mask,
 		       uint64_t n2, uint64_t n1)
 {
-	uint64_t base = w * 64;
+	uint64_t base = w * 64, st[8] = { 0 }, any = 0;
+	unsigned int i;
 
 	if (!mask)
 		return;
-	if (m->rpp >= 64) {
-		unsigned int r = m->rclass[base / m->rpp];
+	memcpy(st, &m->stamp[base], sizeof(st));
+	for (i = 0; i < 8; i++)
+		any |= st[i];
+	if (!any && m->rpp >= 64) {
+		unsigned int r = m->rclass[base >> m->rshift];
 		unsigned int c2 = pop64(mask & n2);
 		unsigned int c1 = pop64(mask & n1);
 
 		m->cn[mkbucket(0, 0, 2, r)] += c2;
 		m->cn[mkbucket(0, 0, 1, r)] += c1;
-		m->cn[mkbucket(0, 0, 0, r)] +=
-			pop64(mask) - c1 - c2;
+		m->cn[mkbucket(0, 0, 0, r)] += pop64(mask) - c1 - c2;
 		return;
 	}
 	while (mask) {
-		unsigned int i = __builtin_ctzll(mask);
-		unsigned int nl = (n2 >> i) & 1 ? 2 : (n1 >> i) & 1 ? 1 : 0;
+		unsigned int nl;
 
+		i = __builtin_ctzll(mask);
 		mask &= mask - 1;
-		m->cn[mkbucket(0, 0, nl, region_of(m, base + i))]++;
+		nl = (n2 >> i) & 1 ? 2 : (n1 >> i) & 1 ? 1 : 0;
+		m->cn[page_bucket(m, base + i, nl)]++;
 	}
 }
 
@@ -440,77 +482,59 @@ static void learn_word(struct model *m, uint64_t w, uint64_t d, uint64_t a,
 }
 
 #ifdef __SSE2__
-/* Shift the epoch into word w's pages, 8 pages (16-bit lanes of an SSE2
+/* Shift the epoch into word w's pages, 16 pages (bytes of an SSE2
  * register) at a time. Sets the word's act/recent/last bits. */
 static void shift_word(struct model *m, uint64_t w, uint64_t d, uint64_t a)
 {
-	const __m128i sel = _mm_setr_epi16(1, 2, 4, 8, 16, 32, 64, 128);
-	const __m128i low4 = _mm_set1_epi16(0xf), zero = _mm_setzero_si128();
+	const __m128i sel = _mm_setr_epi8(1, 2, 4, 8, 16, 32, 64, -128,
+					  1, 2, 4, 8, 16, 32, 64, -128);
+	const __m128i low4 = _mm_set1_epi8(0xf), zero = _mm_setzero_si128();
+	const __m128i keep = _mm_set1_epi8((char)0xfe);
 	uint64_t todo = a | d, nact = 0, nrec = 0;
-	uint16_t *h = &m->hist[w * 64];
+	uint8_t *h = &m->hist[w * 64];
 	unsigned int g;
 
-	for (g = 0; g < 8; g++) {
-		unsigned int db = (d >> (8 * g)) & 0xff, nz, rz;
+	for (g = 0; g < 4; g++) {
+		unsigned int db = (d >> (16 * g)) & 0xffff, nz, rz;
 		__m128i x, v;
 
-		if (!((todo >> (8 * g)) & 0xff))
+		if (!((todo >> (16 * g)) & 0xffff))
 			continue;
-		x = _mm_loadu_si128((const __m128i *)(h + 8 * g));
-		v = _mm_and_si128(_mm_set1_epi16((short)db), sel);
-		v = _mm_srli_epi16(_mm_cmpeq_epi16(v, sel), 15);
-		x = _mm_or_si128(_mm_slli_epi16(x, 1), v);
-		_mm_storeu_si128((__m128i *)(h + 8 * g), x);
-		nz = _mm_movemask_epi8(_mm_packs_epi16(
-			_mm_cmpeq_epi16(x, zero), zero));
-		rz = _mm_movemask_epi8(_mm_packs_epi16(
-			_mm_cmpeq_epi16(_mm_and_si128(x, low4), zero), zero));
-		nact |= (uint64_t)(~nz & 0xff) << (8 * g);
-		nrec |= (uint64_t)(~rz & 0xff) << (8 * g);
+		x = _mm_loadu_si128((const __m128i *)(h + 16 * g));
+		v = _mm_setr_epi8(db & 0xff, db & 0xff, db & 0xff, db & 0xff,
+				  db & 0xff, db & 0xff, db & 0xff, db & 0xff,
+				  db >> 8, db >> 8, db >> 8, db >> 8,
+				  db >> 8, db >> 8, db >> 8, db >> 8);
+		v = _mm_and_si128(_mm_cmpeq_epi8(_mm_and_si128(v, sel), sel),
+				  _mm_set1_epi8(1));
+		x = _mm_or_si128(_mm_and_si128(_mm_slli_epi16(x, 1), keep), v);
+		_mm_storeu_si128((__m128i *)(h + 16 * g), x);
+		nz = _mm_movemask_epi8(_mm_cmpeq_epi8(x, zero));
+		rz = _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_and_si128(x, low4),
+						      zero));
+		nact |= (uint64_t)(~nz & 0xffff) << (16 * g);
+		nrec |= (uint64_t)(~rz & 0xffff) << (16 * g);
 	}
 	m->act[w] = nact;
 	m->recent[w] = nrec;
 	m->last[w] = d;
 }
 #else
-/* Bit 0 of each 16-bit lane for the 4 bits of a nibble. */
-static const uint64_t spread4[16] = {
-#define L(b) ((uint64_t)((b) & 1) | (uint64_t)((b) >> 1 & 1) << 16 | \
-	      (uint64_t)((b) >> 2 & 1) << 32 | (uint64_t)((b) >> 3 & 1) << 48)
-	L(0), L(1), L(2), L(3), L(4), L(5), L(6), L(7), L(8), L(9), L(10),
-	L(11), L(12), L(13), L(14), L(15),
-#undef L
-};
-
-/* Nibble of the lanes of x (4 x 16 bits) that are not zero. */
-static inline unsigned int lanes_nz(uint64_t x)
-{
-	uint64_t y = (((x & 0x7fff7fff7fff7fffULL) + 0x7fff7fff7fff7fffULL) |
-		      x) & 0x8000800080008000ULL;
-
-	return (unsigned int)((y >> 15 & 1) | (y >> 30 & 2) | (y >> 45 & 4) |
-			      (y >> 60 & 8));
-}
-
-/* Shift the epoch into word w's pages: 4 pages (16-bit lanes of a word)
- * at a time. Sets the word's act/recent/last bits. */
+/* Shift the epoch into word w's pages one by one. Sets the word's
+ * act/recent/last bits. */
 static void shift_word(struct model *m, uint64_t w, uint64_t d, uint64_t a)
 {
 	uint64_t todo = a | d, nact = 0, nrec = 0, base = w * 64;
-	unsigned int g;
 
-	for (g = 0; g < 16; g++) {
-		unsigned int nib = (todo >> (4 * g)) & 0xf, dn;
-		uint64_t x;
+	while (todo) {
+		unsigned int i = __builtin_ctzll(todo);
+		uint8_t x;
 
-		if (!nib)
-			continue;
-		dn = (d >> (4 * g)) & 0xf;
-		memcpy(&x, &m->hist[base + 4 * g], sizeof(x));
-		x = ((x << 1) & 0xfffefffefffefffeULL) | spread4[dn];
-		memcpy(&m->hist[base + 4 * g], &x, sizeof(x));
-		nact |= (uint64_t)lanes_nz(x) << (4 * g);
-		nrec |= (uint64_t)lanes_nz(x & 0x000f000f000f000fULL) << (4 * g);
+		todo &= todo - 1;
+		x = (uint8_t)((m->hist[base + i] << 1) | ((d >> i) & 1));
+		m->hist[base + i] = x;
+		nact |= (uint64_t)(x != 0) << i;
+		nrec |= (uint64_t)((x & 0xf) != 0) << i;
 	}
 	m->act[w] = nact;
 	m->recent[w] = nrec;
@@ -518,11 +542,13 @@ static void shift_word(struct model *m, uint64_t w, uint64_t d, uint64_t a)
 }
 #endif
 
-/* aux of the dirty pages of word w from the epoch's detail list. */
+/* aux and stamp of the dirty pages of word w, from the epoch's detail
+ * list. */
 static void aux_word(struct model *m, const struct model_epoch *ep,
 		     uint64_t w, uint64_t d, uint64_t *di, uint32_t len_us)
 {
 	uint64_t base = w * 64;
+	uint8_t st = stamp_of(m->epochs);
 
 	while (d) {
 		uint64_t page = base + __builtin_ctzll(d);
@@ -539,6 +565,23 @@ static void aux_word(struct model *m, const struct model_epoch *ep,
 				x |= 2;
 		}
 		m->aux[page] = x;
+		m->stamp[page] = st;
+	}
+}
+
+/* Stamps wrap after 255 ticks: forget writes older than
+ * MODEL_STAMP_FORGET epochs before their age can alias. Run every quarter
+ * of that; O(pages). */
+static void forget_old(struct model *m)
+{
+	uint64_t p, limit = MODEL_STAMP_FORGET / MODEL_STAMP_EPOCHS;
+
+	for (p = 0; p < m->p.pages; p++) {
+		uint8_t st = m->stamp[p];
+
+		if (st && !m->hist[p] &&
+		    (uint64_t)((m->cur_stamp + 255 - st) % 255) >= limit)
+			m->stamp[p] = 0;
 	}
 }
 
@@ -589,13 +632,17 @@ int model__update(struct model *m, const struct model_epoch *ep)
 					x &= x - 1;
 				}
 			}
-			if (ep->nr_detail)
+			if (ep->nr_detail) {
 				aux_word(m, ep, w, d, &di, len_us);
-			else {
+			} else {
 				uint64_t x = d;
+				uint8_t st = stamp_of(m->epochs);
 
 				while (x) {
-					m->aux[w * 64 + __builtin_ctzll(x)] = 0;
+					uint64_t pg = w * 64 + __builtin_ctzll(x);
+
+					m->aux[pg] = 0;
+					m->stamp[pg] = st;
 					x &= x - 1;
 				}
 			}
@@ -609,7 +656,10 @@ int model__update(struct model *m, const struct model_epoch *ep)
 	memset(m->rdirty, 0, m->nregions * sizeof(*m->rdirty));
 	memcpy(m->ws, ws, sizeof(ws));
 	m->dirty_last = ws[0];
+	m->cur_stamp = stamp_of(m->epochs);
 	m->epochs++;
+	if (m->epochs % (MODEL_STAMP_FORGET / 4) == 0)
+		forget_old(m);
 	m->len_sum += ep->length_s ? ep->length_s : m->p.epoch_s;
 	return 0;
 }
@@ -654,7 +704,7 @@ double model__prob(const struct model *m, uint64_t page, double h)
 	return b < MODEL_BUCKETS ? chain_risk(m, b, h) : 0;
 }
 
-uint16_t model__hist(const struct model *m, uint64_t page)
+uint8_t model__hist(const struct model *m, uint64_t page)
 {
 	return page < m->p.pages ? m->hist[page] : 0;
 }
@@ -673,6 +723,6 @@ double model__bytes_per_page(const struct model *m)
 {
 	double per_region = sizeof(uint32_t) + sizeof(uint8_t);
 
-	return sizeof(uint16_t) + sizeof(uint8_t) + 3.0 / 8 +
+	return sizeof(uint8_t) * 3 + 3.0 / 8 +
 	       per_region * m->nregions / m->p.pages;
 }

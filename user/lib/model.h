@@ -24,8 +24,12 @@
  * ===========================================================================
  *
  * State per page (3 bytes + 3 bits, see "Cost"):
- *   hist  16 bits: bit j set iff the page was dirty in the j-th most recent
+ *   hist  8 bits: bit j set iff the page was dirty in the j-th most recent
  *         epoch (bit 0 = the last epoch fed).
+ *   stamp 8 bits: when the page was last dirty, in ticks of
+ *         MODEL_STAMP_EPOCHS (4) epochs, modulo 255 (0: no record). Writes
+ *         older than MODEL_STAMP_FORGET (768) epochs are forgotten (an
+ *         O(pages) pass every 192 epochs clears them before they alias).
  *   aux   bit 0 "many": the page was written more than once in the last
  *         epoch it was dirty (needs write counts; else 0);
  *         bit 1 "late": its first write in that epoch came in the second
@@ -34,15 +38,17 @@
  * Every page falls in one bucket b = ((t * 4 + aux) * 3 + n) * 6 + r of
  * MODEL_BUCKETS, from four features computed after the last epoch fed:
  *
- *   t  temporal class of hist, 0..72 (MODEL_TCLASSES):
- *        0            never dirty in the last 16 epochs ("cold");
+ *   t  temporal class, 0..70 (MODEL_TCLASSES):
  *        1..60        dirty in one of the last 4 epochs: 1 + (L - 1) * 4 + o,
  *                     L = hist & 0xf (the exact last-4 pattern, 1..15) and
- *                     o = bucket of popcount(hist >> 4), the dirty epochs
- *                     among the 12 before: 0 | 1 | 2..4 | 5..12 -> 0..3;
- *        61..72       last dirty 4..15 epochs ago: 61 + (age - 4), which
- *                     lets periodic writers (a sweep every k epochs) be
- *                     recognised before they come back.
+ *                     o = min(3, dirty epochs among the 4 before);
+ *        61..64       last dirty 4..7 epochs ago: 61 + (age - 4);
+ *        65..70       last dirty longer ago, by the stamp: age in
+ *                     [8,16), [16,32), [32,64), [64,128), [128,256), and
+ *                     256 epochs or more. Periodic writers (a sweep that
+ *                     comes back every few seconds) are recognised before
+ *                     they come back;
+ *        0            no record (never dirty, or forgotten).
  *   aux  as above (0..3; 0 when t = 0).
  *   n  neighbourhood, 0..2: 2 if a page within +-neigh pages (itself
  *        excluded) was dirty in the last epoch; else 1 if one was dirty in
@@ -52,8 +58,8 @@
  *        last epoch (0: none, 1: under 1/16, 2: 1/16 or more) and a = 1 if
  *        an adjacent region had 1/16 or more (a moving front), else 0.
  *
- * Learning. Each epoch fed is an outcome for the bucket every page was in
- * just before it: n_b pages, k_b of them dirty. The model keeps decayed
+ * Learning. Each epoch fed is an outcome for the bucket every page (of the
+ * sample, see "Cost") was in just before it: n_b pages, k_b of them dirty. The model keeps decayed
  * sums N_b <- decay * N_b + n_b and K_b <- decay * K_b + k_b (decay 0.9 by
  * default: a memory of about 10 epochs, so phases are followed), and the
  * same per temporal class (N_t, K_t) and overall (N, K). The probability
@@ -76,7 +82,9 @@
  *
  * where succ(b) is b's bucket after one more clean epoch: hist shifts left
  * by one (the class follows: L -> (L << 1) & 0xf, the bit shifted out moves
- * into the older count; ages grow by one; 16 epochs clean is cold), aux,
+ * into the older count; ages 4..7 grow by one, age 8 is class 65); the
+ * coarse age classes 65..70 and class 0 keep their class (a Markov
+ * approximation: their p1 is the learned rate of the whole age band); aux,
  * n and r are kept. For a fractional h the last factor is raised to the
  * fractional part. h is clamped to [0, MODEL_HORIZON_MAX]; risk_0 = 0.
  *
@@ -84,15 +92,17 @@
  * Cost
  * ===========================================================================
  *
- * Memory: 2 (hist) + 1 (aux) bytes per page, plus three bitmaps (dirty in
- * the last epoch, dirty in the last 4, dirty in the last 16), i.e. 3.375
- * bytes per page, plus 8 bytes per 2 MiB region and a fixed table
+ * Memory: 1 (hist) + 1 (stamp) + 1 (aux) bytes per page, plus three
+ * bitmaps (dirty in the last epoch, in the last 4, in the last 8), i.e.
+ * 3.375 bytes per page, plus 5 bytes per 2 MiB region and a fixed table
  * (MODEL_BUCKETS entries).
- * Time: model__update() is one pass over the bitmap words; a word whose 64
- * pages are clean now and were clean for 16 epochs is accounted in O(1)
- * (its pages are cold; only the neighbourhood bits at its edges are
- * looked at). Other words cost O(pages in them that are dirty or were in
- * the last 16 epochs). Then O(regions + MODEL_BUCKETS).
+ * Time per model__update(): one pass over the bitmap words. The history of
+ * a word whose 64 pages are clean now and were clean for 8 epochs is not
+ * touched (O(1)); other words shift 16 pages at a time (SSE2), and dirty
+ * pages get their stamp. Learning looks at a sample: every word of a guest
+ * of up to MODEL_SAMPLE_PAGES pages, else a pseudo-random subset of words
+ * holding about MODEL_SAMPLE_PAGES pages, another one each epoch; there it
+ * costs O(64) per word. Then O(regions + MODEL_BUCKETS).
  */
 #ifndef PRECOPY_MODEL_H
 #define PRECOPY_MODEL_H
@@ -101,12 +111,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MODEL_HIST_EPOCHS 16
-#define MODEL_TCLASSES 73
-#define MODEL_BUCKETS (MODEL_TCLASSES * 4 * 3 * 6)	/* 5256 */
+#define MODEL_HIST_EPOCHS 8
+#define MODEL_STAMP_EPOCHS 4	/* resolution of the age of old writes */
+#define MODEL_STAMP_FORGET 768	/* writes older than this are forgotten */
+#define MODEL_TCLASSES 71
+#define MODEL_BUCKETS (MODEL_TCLASSES * 4 * 3 * 6)	/* 5112 */
 #define MODEL_HORIZON_MAX 64.0				/* epochs */
 #define MODEL_REGION_BYTES (2u << 20)
-#define MODEL_WS_POINTS 3	/* working sets over 1, 4, 16 epochs */
+#define MODEL_WS_POINTS 3	/* working sets over 1, 4, 8 epochs */
 #define MODEL_SAMPLE_PAGES (1u << 20)	/* learning sample per epoch */
 
 struct model_params {
@@ -141,7 +153,7 @@ struct model_epoch {
 struct model_stats {
 	uint64_t epochs;		/* epochs fed */
 	uint64_t dirty_last;		/* pages dirty in the last epoch */
-	/* distinct pages dirty in the last 1, 4, 16 epochs */
+	/* distinct pages dirty in the last 1, 4, 8 epochs */
 	uint64_t ws[MODEL_WS_POINTS];
 	double epoch_s;			/* mean epoch length seen, seconds */
 	double rate;			/* decayed overall p0 */
@@ -211,13 +223,14 @@ void model__risk(const struct model *m, double horizon_epochs, float *risk);
 double model__prob(const struct model *m, uint64_t page,
 		   double horizon_epochs);
 
-/* The temporal class of a 16-bit history, and its successor after one
- * clean epoch (see "The rule"). Can't fail. */
-unsigned int model__tclass(uint16_t hist);
+/* The temporal class of a page with history hist and, when hist is 0, its
+ * last write age epochs ago (0: none); and the class after one more clean
+ * epoch (see "The rule"). Can't fail. */
+unsigned int model__tclass(uint8_t hist, uint32_t age);
 unsigned int model__tclass_next(unsigned int tclass);
 
 /* The history of a page (bit 0 = last epoch); 0 out of range. */
-uint16_t model__hist(const struct model *m, uint64_t page);
+uint8_t model__hist(const struct model *m, uint64_t page);
 
 /* Statistics (see struct model_stats). Can't fail. */
 void model__stats(const struct model *m, struct model_stats *st);

@@ -50,7 +50,7 @@ void planner_params__default(struct planner_params *p, uint64_t pages,
 	p->defer_risk = 0.5;
 	p->defer_share = 0.5;
 	p->min_gain = 0.1;
-	p->trade = 4;
+	p->trade = 2;
 	p->max_iters = 1000;
 }
 
@@ -181,17 +181,18 @@ int planner__feedback(struct planner *pl, const struct planner_feedback *fb)
 	return 0;
 }
 
-/* The model's working-set curve: W(k epochs) for k = 1, 4, 16. */
+/* The model's working-set curve: W(k epochs) for k = 1, 4, 8. */
 static void ws_curve_of(const struct planner *pl, struct ws_curve *c,
 			double time_scale)
 {
+	static const unsigned int at[MODEL_WS_POINTS] = { 1, 4, 8 };
 	struct model_stats st;
 	unsigned int i;
 
 	model__stats(pl->m, &st);
 	memset(c, 0, sizeof(*c));
 	for (i = 0; i < MODEL_WS_POINTS; i++)
-		ws_curve__add(c, (1u << (2 * i)) * st.epoch_s * time_scale,
+		ws_curve__add(c, at[i] * st.epoch_s * time_scale,
 			      (double)st.ws[i]);
 }
 
@@ -318,7 +319,10 @@ int planner__plan(struct planner *pl, const uint64_t *dirty, struct plan *out)
 	if (!out->converging)
 		advise(pl, r, out);
 
-	h = (double)r * p->page_size / pl->mu / p->epoch_s;
+	/* Until the stop: at least the time to bring R down to the budget,
+	 * plus one epoch for the last iteration. */
+	h = (double)(r > budget ? r - budget : 0) * p->page_size / pl->mu /
+	    p->epoch_s + 1;
 	h = fmin(fmax(h, 1), MODEL_HORIZON_MAX);
 	out->horizon_epochs = h;
 	model__risk(pl->m, h, pl->risk);

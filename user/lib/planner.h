@@ -100,7 +100,7 @@ struct planner_params {
 	double defer_risk;	/* (0, 1] (0.5); 1 defers only sure pages */
 	double defer_share;	/* of the budget, [0, 1] (0.5) */
 	double min_gain;	/* [0, 1) (0.1) */
-	double trade;		/* >= 0 (4) */
+	double trade;		/* >= 0 (2) */
 	unsigned int max_iters;	/* non-convergence after this, >= 1 (1000) */
 };
 

@@ -466,7 +466,8 @@ static int sim_setup(struct sim *s, const struct sim_trace *t,
 	s->dt = s->page_size / cfg->bandwidth;
 	s->epoch_s = t->epoch_s;
 	s->period = t->period;
-	s->start = cfg->start_s >= 0 ? cfg->start_s : fmin(2.0, s->period / 4);
+	s->start = cfg->start_s >= 0 ? cfg->start_s :
+					fmin(10.0, s->period * 0.4);
 	if (s->start >= s->period) {
 		set_err(err, errlen, "migration start %.3f s is past the end "
 			"of the trace (%.3f s)", s->start, s->period);

@@ -15,9 +15,11 @@
  *   index (deterministic, the same for every algorithm and run). Writes
  *   happen continuously, as in a running guest; times inside an epoch
  *   that a trace may carry are not used.
- * - Migration starts at trace time start_s. Epochs before it are history:
- *   algorithms see them (a tracker runs before migration starts) and every
- *   page is unsent at the start anyway.
+ * - Migration starts at trace time start_s (default: 10 s, or 40 % of a
+ *   shorter trace). Epochs before it are history: algorithms see them (a
+ *   tracker runs before migration starts) and every page is unsent at the
+ *   start anyway. The default skips the start-up of the traced program or
+ *   guest: a VM that gets migrated has been running for a while.
  * - The link sends one page every dt = page_size / bandwidth seconds, back
  *   to back: live send number k (k = 0, 1, ...) happens at time
  *   t_k = start_s + k * dt and carries the page's content at that time;
@@ -70,7 +72,7 @@
 struct sim_config {
 	double bandwidth;	/* bytes/s, > 0 */
 	double downtime_limit_s; /* > 0 */
-	double start_s;		/* < 0: default min(2 s, trace length / 4) */
+	double start_s;		/* < 0: default min(10 s, 0.4 x length) */
 	double max_sent_ram;	/* forced stop after this many RAMs (20) */
 	uint64_t max_iters;	/* forced stop after this many iterations
 				 * (100000) */

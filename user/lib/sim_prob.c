@@ -131,6 +131,18 @@ static int prob_sync(void *state, const struct sim_sync *v,
 	if (ret)
 		return ret;
 	p->plans++;
+	if (sim__config(p->s)->log)
+		fprintf(sim__config(p->s)->log, "prob: plan %llu: %s; dirty %llu, "
+			"budget %llu, window %llu, risky %llu, horizon %.1f "
+			"epochs, expected next %.0f: %s\n",
+			(unsigned long long)p->plan->iteration,
+			p->plan->action == PLAN_STOP ? "stop" : "send",
+			(unsigned long long)p->plan->dirty,
+			(unsigned long long)p->plan->budget,
+			(unsigned long long)p->plan->window,
+			(unsigned long long)p->plan->nr_risky,
+			p->plan->horizon_epochs, p->plan->expected_next,
+			p->plan->reason);
 	if (!p->plan->converging && !p->warned_nonconv) {
 		p->warned_nonconv = true;
 		p->need_bw = p->plan->need_bandwidth;
