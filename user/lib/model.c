@@ -54,6 +54,7 @@ struct model {
 
 	uint8_t tc_hist[256];		/* class of a non-zero history */
 	uint8_t tc_age[256];		/* class of a stamp age (ticks) */
+	uint8_t tc_now[256];		/* class of a stamp, now */
 };
 
 /* Temporal class of a page from its history and, when that is empty, the
@@ -284,14 +285,21 @@ static inline void nb_masks(const struct model *m, uint64_t w, uint64_t *n2,
 /* Temporal class of a page now. */
 static inline unsigned int page_tclass(const struct model *m, uint64_t page)
 {
-	uint8_t h = m->hist[page], st;
+	uint8_t h = m->hist[page];
 
 	if (h)
 		return m->tc_hist[h];
-	st = m->stamp[page];
-	if (!st)
-		return 0;
-	return m->tc_age[(m->cur_stamp + 255 - st) % 255];
+	return m->tc_now[m->stamp[page]];
+}
+
+/* tc_now[] for the current stamp. */
+static void refresh_tc_now(struct model *m)
+{
+	unsigned int st;
+
+	m->tc_now[0] = 0;
+	for (st = 1; st < 256; st++)
+		m->tc_now[st] = m->tc_age[(m->cur_stamp + 255 - st) % 255];
 }
 
 static inline unsigned int page_bucket(const struct model *m, uint64_t page,
@@ -356,6 +364,20 @@ static void count_cold(struct model *m, uint64_t w, uint64_t mask,
 		m->cn[mkbucket(0, 0, 2, r)] += c2;
 		m->cn[mkbucket(0, 0, 1, r)] += c1;
 		m->cn[mkbucket(0, 0, 0, r)] += pop64(mask) - c1 - c2;
+		return;
+	}
+	if (m->rpp >= 64) {
+		unsigned int r = m->rclass[base >> m->rshift];
+		const uint8_t *stp = &m->stamp[base];
+
+		while (mask) {
+			unsigned int nl;
+
+			i = __builtin_ctzll(mask);
+			mask &= mask - 1;
+			nl = (n2 >> i) & 1 ? 2 : (n1 >> i) & 1 ? 1 : 0;
+			m->cn[mkbucket(m->tc_now[stp[i]], 0, nl, r)]++;
+		}
 		return;
 	}
 	while (mask) {
@@ -657,6 +679,7 @@ int model__update(struct model *m, const struct model_epoch *ep)
 	memcpy(m->ws, ws, sizeof(ws));
 	m->dirty_last = ws[0];
 	m->cur_stamp = stamp_of(m->epochs);
+	refresh_tc_now(m);
 	m->epochs++;
 	if (m->epochs % (MODEL_STAMP_FORGET / 4) == 0)
 		forget_old(m);
