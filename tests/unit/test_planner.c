@@ -117,7 +117,7 @@ static void test_partition_random(void)
 
 	if (!ASSERT_NOT_NULL(m, "model") || !ASSERT_NOT_NULL(p, "plan"))
 		goto out;
-	/* 2000 pages/s, 300 ms: budget 600 pages; window 400 (0.2 s). */
+	/* 2000 pages/s, 300 ms: budget 600 pages; window 200 (0.1 s). */
 	pl = mkplanner(m, 2000, 0.3);
 	if (!ASSERT_NOT_NULL(pl, "planner"))
 		goto out;
@@ -206,7 +206,7 @@ static void test_window_follows_bandwidth(void)
 	for (i = 0; i < WORDS; i++)
 		dirty[i] = ~0ULL;
 	ASSERT_OK(planner__plan(pl, dirty, p), "plan");
-	ASSERT_EQ(p->window, 400, "guess: 2000 pages/s x 0.2 s");
+	ASSERT_EQ(p->window, 200, "guess: 2000 pages/s x one 0.1 s epoch");
 	for (i = 0; i < 3; i++) {
 		fb.pages_sent = (uint64_t)xs[i];
 		ASSERT_OK(planner__feedback(pl, &fb), "feedback");
@@ -223,7 +223,7 @@ static void test_window_follows_bandwidth(void)
 	ASSERT_TRUE(fabs(esd - sqrt(var) * 4096) < 1e-6, "EWMA sd");
 	ASSERT_OK(planner__plan(pl, dirty, p), "plan");
 	lo = fmax(mu - sqrt(var), mu / 4);
-	ASSERT_EQ(p->window, (uint64_t)floor(lo * 4096 * 0.2 / 4096),
+	ASSERT_EQ(p->window, (uint64_t)floor(lo * 4096 * 0.1 / 4096),
 		  "window from the cautious bandwidth");
 	ASSERT_EQ(p->budget, (uint64_t)floor(0.3 * lo), "budget");
 	check_partition(p, dirty);

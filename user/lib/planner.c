@@ -22,6 +22,7 @@ struct planner {
 	uint64_t rhist[RHIST];	/* R at the last RHIST syncs (ring) */
 	uint64_t rmin_old;	/* smallest R before those */
 	uint64_t last_sent;	/* pages the previous SEND plan listed */
+	unsigned int polished;	/* iterations granted for the downtime */
 
 	float risk[MODEL_BUCKETS];	/* risk_h */
 	float risk_it[MODEL_BUCKETS];	/* risk over one iteration */
@@ -51,6 +52,7 @@ void planner_params__default(struct planner_params *p, uint64_t pages,
 	p->defer_share = 0.5;
 	p->min_gain = 0.1;
 	p->trade = 2;
+	p->polish = 1;
 	p->max_iters = 1000;
 }
 
@@ -125,6 +127,7 @@ struct planner *planner__new(const struct planner_params *p, struct model *m)
 	    !isfinite(p->defer_share) || p->defer_share < 0 ||
 	    p->defer_share > 1 || !isfinite(p->min_gain) || p->min_gain < 0 ||
 	    p->min_gain >= 1 || !isfinite(p->trade) || p->trade < 0 ||
+	    p->polish > 100 ||
 	    p->max_iters < 1) {
 		errno = EINVAL;
 		return NULL;
@@ -289,6 +292,7 @@ int planner__plan(struct planner *pl, const uint64_t *dirty, struct plan *out)
 	uint64_t nsend, left, k;
 	double sd, lo, h, t_it, sum_risk_d = 0, sum_risk_s = 0, w_out, next;
 	double cost;
+	bool stop;
 	uint16_t bk[64];
 	unsigned int j;
 	int err;
@@ -376,7 +380,7 @@ int planner__plan(struct planner *pl, const uint64_t *dirty, struct plan *out)
 
 	/* Window and the iteration it makes. */
 	window = (uint64_t)floor(lo * (p->iter_s > 0 ? p->iter_s :
-				      2 * p->epoch_s) / p->page_size);
+				      p->epoch_s) / p->page_size);
 	if (window < 1)
 		window = 1;
 	nsend = nsend_all < window ? nsend_all : window;
@@ -398,9 +402,13 @@ int planner__plan(struct planner *pl, const uint64_t *dirty, struct plan *out)
 	out->expected_next = next;
 
 	cost = sum_risk_s + w_out;
-	if (r <= budget &&
-	    (r == 0 || next >= (1 - p->min_gain) * (double)r ||
-	     (double)r - next < p->trade * cost)) {
+	stop = r <= budget &&
+	       (r == 0 || next >= (1 - p->min_gain) * (double)r ||
+		((double)r - next < p->trade * cost &&
+		 pl->polished >= p->polish));
+	if (r <= budget && !stop && (double)r - next < p->trade * cost)
+		pl->polished++;	/* a last iteration for the downtime */
+	if (stop) {
 		/* Stop and copy: every dirty page, in address order. */
 		err = plan_reserve(out, r);
 		if (err) {

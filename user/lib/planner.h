@@ -42,19 +42,24 @@
  * Budget. budget = floor(downtime_limit * lo / page_size): the pages a
  * stop-and-copy may hold and still meet the downtime limit.
  *
- * Horizon. How long a page sent now must stay clean: the time to send what
- * is dirty, h = dirty * page_size / mu, in epochs, clamped to
- * [1, MODEL_HORIZON_MAX]. Every dirty page gets risk_h from the model.
+ * Horizon. How long a page sent now must stay clean: until the stop,
+ * estimated as the time to bring R dirty pages down to the budget plus one
+ * epoch for the last iteration, h = max(0, R - budget) * page_size / mu
+ * in epochs + 1, clamped to [1, MODEL_HORIZON_MAX]. Every dirty page gets
+ * risk_h from the model.
  *
- * Stop-and-copy. With R dirty pages: stop when R <= budget and another
- * iteration is not worth it: it would send the pages it does not defer (S
- * of them, over t = S * page_size / mu seconds), of which the expected
- * sum of their risk_t comes back, and the pages outside the dirty set that
- * get dirtied in t (the model's working-set curve, W(t)) arrive; stop
- * unless that expected R' = R - S + sum risk + W(t) is below
- * (1 - min_gain) * R. A STOP plan lists every dirty page (the final round
- * sends everything still dirty). When R <= budget and nothing was sent
- * for the last iteration either way, it stops too.
+ * Stop-and-copy. Only when R <= budget. Another iteration would send the
+ * S pages it does not defer (at most the window) over t = S * page_size /
+ * mu seconds; of them the sum of their risk over t comes back, and the
+ * pages outside the dirty set that get written in t arrive (the model's
+ * working-set curve W(t) less the expected writes to the dirty set):
+ * R' = R - S + cost. Stopping now sends the fewest pages (any further
+ * iteration only adds cost); continuing lowers the downtime by R - R'.
+ * The planner continues while R - R' >= min_gain * R and either
+ * R - R' >= trade * cost (the downtime saved is worth the pages) or fewer
+ * than `polish` iterations were already granted without that; else it
+ * stops. A STOP plan lists every dirty page (the final round sends
+ * everything still dirty). R = 0 stops at once.
  *
  * Deferral. A dirty page is deferred when its risk_h >= defer_risk, but at
  * most defer_share * budget pages are deferred, the riskiest ones; pages
@@ -64,7 +69,7 @@
  *
  * Window. window = max(1, floor(lo * iter_s / page_size)) pages: what the
  * link is expected to carry in one iteration of iter_s seconds (iter_s 0:
- * two epochs), so the plan is refreshed about that often with new epochs.
+ * one epoch), so the plan is refreshed about as often as epochs come.
  * The send order is the pages not deferred by ascending risk_h (ties by
  * address), truncated to the window; the rest of the dirty pages are the
  * deferred set of the plan (plan->deferred, nr_risky of them by risk).
@@ -96,11 +101,12 @@ struct planner_params {
 	double bandwidth;	/* first guess, bytes/s, > 0 */
 	double bw_alpha;	/* EWMA weight, (0, 1] (0.3) */
 	double bw_sigmas;	/* lo = mu - k * sd, >= 0 (1) */
-	double iter_s;		/* iteration length, >= 0; 0: 2 epochs */
+	double iter_s;		/* iteration length, >= 0; 0: one epoch */
 	double defer_risk;	/* (0, 1] (0.5); 1 defers only sure pages */
 	double defer_share;	/* of the budget, [0, 1] (0.5) */
-	double min_gain;	/* [0, 1) (0.1) */
+	double min_gain;	/* [0, 1) (0.1), see Stop-and-copy */
 	double trade;		/* >= 0 (2) */
+	unsigned int polish;	/* 0..100 (1) */
 	unsigned int max_iters;	/* non-convergence after this, >= 1 (1000) */
 };
 

@@ -44,7 +44,7 @@ static int prob_init(struct sim *s, void **state, char *err, size_t errlen)
 	struct model_params mp;
 	struct planner_params pp;
 	struct prob_state *p;
-	double neigh;
+	double neigh, polish;
 	int ret = 0;
 
 	model_params__default(&mp, sim__pages(s), sim__page_size(s),
@@ -53,6 +53,7 @@ static int prob_init(struct sim *s, void **state, char *err, size_t errlen)
 				cfg->downtime_limit_s, sim__epoch_s(s),
 				cfg->bandwidth);
 	neigh = mp.neigh;
+	polish = pp.polish;
 	ret = sim__param(s, "neigh", 1, 32, &neigh, err, errlen);
 	if (ret >= 0)
 		ret = sim__param(s, "decay", 0.01, 1, &mp.decay, err, errlen);
@@ -71,6 +72,8 @@ static int prob_init(struct sim *s, void **state, char *err, size_t errlen)
 	if (ret >= 0)
 		ret = sim__param(s, "trade", 0, 1e6, &pp.trade, err, errlen);
 	if (ret >= 0)
+		ret = sim__param(s, "polish", 0, 100, &polish, err, errlen);
+	if (ret >= 0)
 		ret = sim__param(s, "iter_s", 0, 3600, &pp.iter_s, err,
 				 errlen);
 	if (ret >= 0)
@@ -79,6 +82,7 @@ static int prob_init(struct sim *s, void **state, char *err, size_t errlen)
 	if (ret < 0)
 		return ret;
 	mp.neigh = (unsigned int)neigh;
+	pp.polish = (unsigned int)polish;
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return -ENOMEM;
