@@ -21,7 +21,6 @@ struct planner {
 	uint64_t iter;
 	uint64_t rhist[RHIST];	/* R at the last RHIST syncs (ring) */
 	uint64_t rmin_old;	/* smallest R before those */
-	uint64_t last_sent;	/* pages the previous SEND plan listed */
 	unsigned int polished;	/* iterations granted for the downtime */
 
 	float risk[MODEL_BUCKETS];	/* risk_h */
@@ -482,6 +481,5 @@ int planner__plan(struct planner *pl, const uint64_t *dirty, struct plan *out)
 	out->downtime_s = 0;
 	out->reason = r > budget ? "too much dirty for the downtime limit" :
 				   "another iteration shrinks what is dirty";
-	pl->last_sent = nsend;
 	return 0;
 }

@@ -55,7 +55,7 @@
  * working-set curve W(t) less the expected writes to the dirty set):
  * R' = R - S + cost. Stopping now sends the fewest pages (any further
  * iteration only adds cost); continuing lowers the downtime by R - R'.
- * The planner continues while R - R' >= min_gain * R and either
+ * The planner continues while R - R' > min_gain * R and either
  * R - R' >= trade * cost (the downtime saved is worth the pages) or fewer
  * than `polish` iterations were already granted without that; else it
  * stops. A STOP plan lists every dirty page (the final round sends
@@ -71,14 +71,14 @@
  * link is expected to carry in one iteration of iter_s seconds (iter_s 0:
  * one epoch), so the plan is refreshed about as often as epochs come.
  * The send order is the pages not deferred by ascending risk_h (ties by
- * address), truncated to the window; the rest of the dirty pages are the
+ * bucket number, then address), truncated to the window; the rest of the dirty pages are the
  * deferred set of the plan (plan->deferred, nr_risky of them by risk).
  *
  * Non-convergence. The planner keeps R at each sync. It is not converging
  * when R > budget and, over the last 8 syncs, R did not fall below 0.95 of
  * the smallest R seen before them, or after max_iters iterations. Then the
  * plan gives advice from forecast__qemu() (forecast.h) run on the model's
- * working-set curve with R as the first iteration: need_bandwidth_Bps, the
+ * working-set curve with R as the first iteration: need_bandwidth, the
  * bandwidth at which that forecast converges, and throttle, the smallest
  * share of guest time to take away (dirtying slows in proportion) with
  * which it converges at mu; 0 where none is found. The planner keeps

@@ -24,7 +24,7 @@ struct prob_state {
 	struct model *m;
 	struct planner *pl;
 	struct plan *plan;
-	uint64_t plans, stops_reason_fit;
+	uint64_t plans;
 	bool warned_nonconv;
 	double need_bw, throttle;
 	int err;
