@@ -103,8 +103,8 @@ static void observe(void *ctx, const struct model *m,
 
 	(void)m;
 	for (i = 0; i < nr; i++) {
-		unsigned int b = o[i].bucket, v[2];
-		bool active = b / (4 * 3 * 6) != 0;
+		unsigned int b = o[i].bucket, v[2], t = b / (4 * 3 * 6);
+		bool active = t >= 1 && t <= 64;	/* dirty in the last 8 */
 		int r;
 
 		v[0] = rule_last(b);

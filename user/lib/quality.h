@@ -16,7 +16,7 @@
  * epoch. Every prediction is made before the epoch it predicts is seen.
  *
  * Scores are over every page and every epoch after the first ("all") and
- * over the page-epochs of pages dirty in one of the 16 epochs before
+ * over the page-epochs of pages dirty in one of the 8 epochs before
  * ("active"), where prediction is harder. AUC is computed from predictions
  * binned on a logit grid (QUALITY_BINS bins over [1e-6, 1 - 1e-6]; ties in
  * a bin count one half), so it is exact to about 1e-3.
