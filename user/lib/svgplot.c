@@ -68,8 +68,18 @@ static void axis_fit(struct axis *a, const struct svg_chart *c, bool x)
 		a->hi = a->log ? 10 : 1;
 	}
 	if (a->log) {
-		a->lo = pow(10, floor(log10(a->lo)));
-		a->hi = pow(10, ceil(log10(a->hi)));
+		/* round out to 1, 2 or 5 times a power of ten */
+		static const double m[] = { 1, 2, 5, 10 };
+		double d = pow(10, floor(log10(a->lo)));
+		int i;
+
+		for (i = 2; i >= 0 && d * m[i] > a->lo; i--)
+			;
+		a->lo = d * m[i < 0 ? 0 : i];
+		d = pow(10, floor(log10(a->hi)));
+		for (i = 0; i < 3 && d * m[i] < a->hi; i++)
+			;
+		a->hi = d * m[i];
 		if (a->hi <= a->lo)
 			a->hi = a->lo * 10;
 		return;
@@ -118,10 +128,11 @@ static unsigned int ticks(const struct axis *a, double *out, unsigned int max)
 		unsigned int j;
 		double d;
 
-		for (d = a->lo; d <= a->hi * 1.0001 && n < max; d *= 10)
+		for (d = pow(10, floor(log10(a->lo))); d <= a->hi * 1.0001 &&
+		     n < max; d *= 10)
 			for (j = 0; j < 3 && n < max; j++) {
 				v = d * mult[j];
-				if (v <= a->hi * 1.0001)
+				if (v >= a->lo * 0.9999 && v <= a->hi * 1.0001)
 					out[n++] = v;
 			}
 		return n;
