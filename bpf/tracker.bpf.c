@@ -188,7 +188,7 @@ static __always_inline void record_gfn(const struct precopy_vm *vm, __u8 hook,
 	struct precopy_inflight *fl;
 	struct precopy_vcpu_stat *vs;
 	struct page_epoch_elem *pe;
-	__u64 page, bit, old, *word, *region;
+	__u64 page, bit, old, seq, *word, *region;
 	__u32 cpu, ep, buf, idx;
 	bool new_dirty = false;
 
@@ -209,7 +209,10 @@ static __always_inline void record_gfn(const struct precopy_vm *vm, __u8 hook,
 		stat_inc(PRECOPY_STAT_MAP_ERROR);
 		return;
 	}
-	__sync_fetch_and_add(&fl->seq, 1); /* odd: recording */
+	/* Odd while recording. The locked add is a full barrier: the epoch
+	 * is read after the harvester can see us. Only this CPU writes its
+	 * slot, so the closing store needs no lock. */
+	seq = __sync_fetch_and_add(&fl->seq, 1);
 
 	ep = *(volatile __u32 *)&epoch;
 	buf = ep & 1;
@@ -230,7 +233,7 @@ static __always_inline void record_gfn(const struct precopy_vm *vm, __u8 hook,
 		stat_inc(PRECOPY_STAT_MAP_ERROR);
 	}
 
-	__sync_fetch_and_add(&fl->seq, 1); /* even: done with the buffer */
+	*(volatile __u64 *)&fl->seq = seq + 2; /* even: done with the buffer */
 
 	if (new_dirty) {
 		stat_inc(PRECOPY_STAT_NEW_DIRTY);
@@ -245,7 +248,11 @@ static __always_inline void record_gfn(const struct precopy_vm *vm, __u8 hook,
 		vcpu = PRECOPY_VCPU_UNKNOWN;
 	idx = vm->vm_index * PRECOPY_MAX_VCPUS + vcpu;
 	vs = bpf_map_lookup_elem(&vcpu_stats, &idx);
-	if (vs) {
+	if (vs && vcpu != PRECOPY_VCPU_UNKNOWN) {
+		/* A vCPU runs on one CPU at a time: plain increments. */
+		vs->events++;
+		vs->new_dirty += new_dirty;
+	} else if (vs) {
 		__sync_fetch_and_add(&vs->events, 1);
 		if (new_dirty)
 			__sync_fetch_and_add(&vs->new_dirty, 1);
@@ -316,6 +323,19 @@ static __always_inline void record_gpa(__u32 tgid, __u8 hook, __u64 gpa,
 static __always_inline __u32 current_tgid(void)
 {
 	return bpf_get_current_pid_tgid() >> 32;
+}
+
+/* Two forms of the ring-push hook: the BTF-typed raw tracepoint gets the
+ * tracepoint's arguments directly (no trace record is formatted, about half
+ * the cost); the classic tracepoint is the fallback for kernels without
+ * BTF for it. The loader uses the first that loads. */
+SEC("tp_btf/kvm_dirty_ring_push")
+int BPF_PROG(handle_ring_push_btf, struct kvm_dirty_ring *ring, __u32 slot,
+	     __u64 offset)
+{
+	record_slot(current_tgid(), PRECOPY_HOOK_RING_PUSH, slot, offset,
+		    BPF_CORE_READ(ring, index));
+	return 0;
 }
 
 SEC("tracepoint/kvm/kvm_dirty_ring_push")

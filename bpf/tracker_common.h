@@ -90,6 +90,7 @@ struct precopy_unmapped_key {
 struct precopy_vcpu_stat {
 	unsigned long long events;    /* dirty events seen */
 	unsigned long long new_dirty; /* pages this vCPU dirtied first */
+	unsigned long long pad[6];    /* one cache line per vCPU */
 };
 
 /* Value of map `inflight`: one cache line per CPU. */

@@ -25,6 +25,16 @@
 #include "memmap.h"
 #include "workvm.h"
 
+/* Why tests that run VMs and load BPF cannot run here, or NULL. */
+static inline const char *vmchild_skip_reason(void)
+{
+	if (geteuid() != 0)
+		return "needs root (BPF and /dev/kvm)";
+	if (access("/dev/kvm", R_OK | W_OK))
+		return "no usable /dev/kvm";
+	return NULL;
+}
+
 struct vmchild {
 	pid_t pid;
 	int sock;

@@ -17,15 +17,6 @@
 #include "tracker.h"
 #include "vmchild.h"
 
-static const char *env_skip(void)
-{
-	if (geteuid() != 0)
-		return "needs root (BPF and /dev/kvm)";
-	if (access("/dev/kvm", R_OK | W_OK))
-		return "no usable /dev/kvm";
-	return NULL;
-}
-
 static struct workvm_config ring_vm(const char *cmdline)
 {
 	struct workvm_config c = workvm_config__default();
@@ -64,8 +55,8 @@ static void test_harvest_while_running(void)
 	char err[256];
 
 	memset(&vmc, 0, sizeof(vmc));
-	if (env_skip()) {
-		TEST_SKIP("%s", env_skip());
+	if (vmchild_skip_reason()) {
+		TEST_SKIP("%s", vmchild_skip_reason());
 		return;
 	}
 	t = open_tracker(&o, err, sizeof(err));
@@ -130,8 +121,8 @@ static void test_vm_exit_mid_epoch_then_second_vm(void)
 
 	memset(&a, 0, sizeof(a));
 	memset(&b, 0, sizeof(b));
-	if (env_skip()) {
-		TEST_SKIP("%s", env_skip());
+	if (vmchild_skip_reason()) {
+		TEST_SKIP("%s", vmchild_skip_reason());
 		return;
 	}
 	t = open_tracker(&o, err, sizeof(err));
@@ -213,8 +204,8 @@ static void test_ringbuf_overflow_counted(void)
 	char err[256];
 
 	memset(&vmc, 0, sizeof(vmc));
-	if (env_skip()) {
-		TEST_SKIP("%s", env_skip());
+	if (vmchild_skip_reason()) {
+		TEST_SKIP("%s", vmchild_skip_reason());
 		return;
 	}
 	o.sample_every = 1;
@@ -272,8 +263,8 @@ static void test_unmapped_slot_reported(void)
 	char err[256];
 
 	memset(&vmc, 0, sizeof(vmc));
-	if (env_skip()) {
-		TEST_SKIP("%s", env_skip());
+	if (vmchild_skip_reason()) {
+		TEST_SKIP("%s", vmchild_skip_reason());
 		return;
 	}
 	t = open_tracker(&o, err, sizeof(err));

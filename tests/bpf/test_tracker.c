@@ -33,15 +33,6 @@ static char shared_err[256];
 static char probe_why[PRECOPY_HOOK__COUNT][96];
 static unsigned int probe_ok;
 
-static const char *env_skip(void)
-{
-	if (geteuid() != 0)
-		return "needs root (BPF and /dev/kvm)";
-	if (access("/dev/kvm", R_OK | W_OK))
-		return "no usable /dev/kvm";
-	return NULL;
-}
-
 static struct tracker *get_tracker(void)
 {
 	if (!shared && !shared_err[0]) {
@@ -77,8 +68,8 @@ static void check_hook_loads(enum precopy_hook h)
 	struct tracker *t;
 	char err[256];
 
-	if (env_skip()) {
-		TEST_SKIP("%s", env_skip());
+	if (vmchild_skip_reason()) {
+		TEST_SKIP("%s", vmchild_skip_reason());
 		return;
 	}
 	if (!(probe_ok & TRACKER_HOOK_BIT(h))) {
@@ -106,8 +97,8 @@ static void test_auto_choice_and_description(void)
 	struct tracker *t;
 	const char *d;
 
-	if (env_skip()) {
-		TEST_SKIP("%s", env_skip());
+	if (vmchild_skip_reason()) {
+		TEST_SKIP("%s", vmchild_skip_reason());
 		return;
 	}
 	t = get_tracker();
@@ -141,8 +132,8 @@ static void run_truth(const char *pattern, enum workvm_log_mode mode)
 	bool exact_expected;
 	int vm = -1, e;
 
-	if (env_skip()) {
-		TEST_SKIP("%s", env_skip());
+	if (vmchild_skip_reason()) {
+		TEST_SKIP("%s", vmchild_skip_reason());
 		return;
 	}
 	t = get_tracker();
@@ -226,8 +217,8 @@ static void test_two_vms_at_once(void)
 
 	memset(&a, 0, sizeof(a));
 	memset(&b, 0, sizeof(b));
-	if (env_skip()) {
-		TEST_SKIP("%s", env_skip());
+	if (vmchild_skip_reason()) {
+		TEST_SKIP("%s", vmchild_skip_reason());
 		return;
 	}
 	t = get_tracker();
@@ -274,7 +265,7 @@ cleanup:
 int main(void)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (!env_skip())
+	if (!vmchild_skip_reason())
 		probe_ok = tracker__probe(probe_why);
 
 	RUN_TEST(test_load_ring_push);

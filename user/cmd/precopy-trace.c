@@ -18,7 +18,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "forecast.h"
+#include "heatmap.h"
+#include "metrics_http.h"
+#include "procmode.h"
 #include "profile.h"
 #include "qemu_target.h"
 #include "recorder.h"
@@ -39,8 +43,16 @@ static struct env {
 	double downtime_ms;
 	unsigned int top;
 	const char *record;
+	const char *heatmap;
+	const char *prometheus;
 	bool json;
 	bool verbose;
+	/* process mode: precopy-trace [OPTION...] -- CMD ARGS */
+	const char *user;
+	const char *preload;
+	const char *output;
+	bool keep;
+	bool no_follow;
 } env = {
 	.epoch_ms = 100,
 	.interval_s = 1.0,
@@ -56,22 +68,36 @@ static const char doc[] =
 	"Profile how a running VM dirties its memory, with the eBPF tracker.\n"
 	"\n"
 	"USAGE: precopy-trace [OPTION...] [INTERVAL [COUNT]]\n"
+	"       precopy-trace [OPTION...] [INTERVAL [COUNT]] -- CMD [ARG...]\n"
 	"\n"
 	"Without -p, starts the built-in workload VM (pattern hotcold) and\n"
 	"traces it. INTERVAL is in seconds (default 1); COUNT intervals, or\n"
 	"until Ctrl-C.\n"
+	"\n"
+	"With -- CMD, runs CMD (and traces its descendants) with its writable\n"
+	"memory write-protected by userfaultfd, re-armed every epoch, and the\n"
+	"page-fault tracker watching its write faults; until CMD exits or\n"
+	"COUNT intervals (then CMD gets SIGTERM unless --keep).\n"
 	"\n"
 	"EXAMPLES:\n"
 	"  precopy-trace                      # built-in workload VM, 1 s lines\n"
 	"  precopy-trace -w 'zipf scatter=1' 1 10\n"
 	"  precopy-trace -p 1234              # a running precopy-vm or QEMU\n"
 	"  precopy-trace -p 1234 -b 1000 -d 50   # forecast at 1000 MiB/s, 50 ms\n"
-	"  precopy-trace -j --record vm.trace.gz 1 60\n";
+	"  precopy-trace -j --record vm.trace.gz 1 60\n"
+	"  precopy-trace --record redis.trace.gz -- redis-server --port 7777\n"
+	"  precopy-trace -o report.txt 1 30 -- python3 job.py\n";
 
 enum {
 	OPT_RECORD = 256,
 	OPT_VM_OPTS,
 	OPT_QMP,
+	OPT_HEATMAP,
+	OPT_PROMETHEUS,
+	OPT_USER,
+	OPT_PRELOAD,
+	OPT_KEEP,
+	OPT_NO_FOLLOW,
 };
 
 static const struct argp_option opts[] = {
@@ -94,7 +120,20 @@ static const struct argp_option opts[] = {
 	  "(docs/precopy-trace.schema.json)", 0 },
 	{ "record", OPT_RECORD, "FILE", 0, "Record a dirty trace (.gz: "
 	  "compressed text, .pctrace: native)", 0 },
+	{ "heatmap", OPT_HEATMAP, "FILE.svg", 0, "Write an SVG heatmap of "
+	  "guest-physical region x time at exit", 0 },
+	{ "prometheus", OPT_PROMETHEUS, "ADDR:PORT", 0, "Serve /metrics for "
+	  "Prometheus, e.g. 127.0.0.1:9464", 0 },
 	{ "verbose", 'v', NULL, 0, "libbpf debug output", 0 },
+	{ "output", 'o', "FILE", 0, "Write the report to FILE (process mode: "
+	  "keeps it apart from CMD's output)", 0 },
+	{ "user", OPT_USER, "NAME", 0, "Process mode: run CMD as this user", 0 },
+	{ "preload", OPT_PRELOAD, "PATH", 0, "Process mode: the preload "
+	  "library (default: ../lib/libprecopy-preload.so)", 0 },
+	{ "keep", OPT_KEEP, NULL, 0, "Process mode: when tracing stops first, "
+	  "leave CMD running (untraced)", 0 },
+	{ "no-follow", OPT_NO_FOLLOW, NULL, 0, "Process mode: trace CMD only, "
+	  "not its fork and exec descendants", 0 },
 	{},
 };
 
@@ -107,7 +146,7 @@ static double parse_num(const char *arg, double min, double max,
 	errno = 0;
 	v = strtod(arg, &end);
 	if (errno || *end || end == arg || !(v >= min && v <= max))
-		argp_error(state, "invalid %s '%s' (expected %g..%g)", what,
+		cli_usage_error(state, "invalid %s '%s' (expected %g..%g)", what,
 			   arg, min, max);
 	return v;
 }
@@ -120,7 +159,7 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	case 'p':
 		env.pid = (pid_t)parse_num(arg, 1, 4194304, state, "pid");
 		if (strchr(arg, '.'))
-			argp_error(state, "invalid pid '%s'", arg);
+			cli_usage_error(state, "invalid pid '%s'", arg);
 		break;
 	case 'w':
 		env.workload = arg;
@@ -133,7 +172,7 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		break;
 	case 'H':
 		if (tracker_hooks__parse(arg, &env.hooks, err, sizeof(err)))
-			argp_error(state, "%s", err);
+			cli_usage_error(state, "%s", err);
 		break;
 	case 'E':
 		env.epoch_ms = (unsigned int)parse_num(arg, 10, 60000, state,
@@ -157,8 +196,29 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	case OPT_RECORD:
 		env.record = arg;
 		break;
+	case OPT_HEATMAP:
+		env.heatmap = arg;
+		break;
+	case OPT_PROMETHEUS:
+		env.prometheus = arg;
+		break;
 	case 'v':
 		env.verbose = true;
+		break;
+	case 'o':
+		env.output = arg;
+		break;
+	case OPT_USER:
+		env.user = arg;
+		break;
+	case OPT_PRELOAD:
+		env.preload = arg;
+		break;
+	case OPT_KEEP:
+		env.keep = true;
+		break;
+	case OPT_NO_FOLLOW:
+		env.no_follow = true;
 		break;
 	case ARGP_KEY_ARG:
 		if (state->arg_num == 0)
@@ -168,11 +228,11 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 			env.count = (long)parse_num(arg, 1, 1e12, state,
 						    "count");
 		else
-			argp_error(state, "unexpected argument '%s'", arg);
+			cli_usage_error(state, "unexpected argument '%s'", arg);
 		break;
 	case ARGP_KEY_END:
 		if (env.pid && env.workload)
-			argp_error(state, "-p and -w exclude each other");
+			cli_usage_error(state, "-p and -w exclude each other");
 		if (env.interval_s * 1000 < env.epoch_ms)
 			env.epoch_ms = (unsigned int)(env.interval_s * 1000);
 		break;
@@ -196,12 +256,20 @@ static double now_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* Sleep until the absolute monotonic time `deadline` (seconds); returns
- * early on a signal. */
-static void sleep_until(double deadline)
+/* Sleep until the absolute monotonic time `deadline` (seconds), answering
+ * metrics scrapes meanwhile; returns early on a signal. */
+static void sleep_until(double deadline, struct metrics_http *http)
 {
 	struct timespec ts;
 
+	while (http && !exiting) {
+		double left = deadline - now_s();
+
+		if (left <= 0)
+			return;
+		if (metrics_http__serve(http, (int)(left * 1000) + 1) == -EINTR)
+			return;
+	}
 	ts.tv_sec = (time_t)deadline;
 	ts.tv_nsec = (long)((deadline - ts.tv_sec) * 1e9);
 	clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
@@ -270,6 +338,65 @@ static int update_vm(struct tracker *tr, int vm, const struct memmap *map,
 	return 0;
 }
 
+/* Process mode: everything after "--" is the command; argv is cut there. */
+static char **split_command(int *argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < *argc; i++)
+		if (!strcmp(argv[i], "--")) {
+			argv[i] = NULL;
+			*argc = i;
+			return argv + i + 1;
+		}
+	return NULL;
+}
+
+static int run_process(char **cmd)
+{
+	struct procmode_opts o = {
+		.argv = cmd,
+		.preload = env.preload,
+		.user = env.user,
+		.record = env.record,
+		.output = env.output,
+		.epoch_ms = env.epoch_ms,
+		.interval_s = env.interval_s,
+		.count = env.count,
+		.bandwidth_mib = env.bandwidth_mib,
+		.downtime_ms = env.downtime_ms,
+		.top = env.top,
+		.json = env.json,
+		.verbose = env.verbose,
+		.follow = !env.no_follow,
+		.keep = env.keep,
+		.exiting = &exiting,
+	};
+
+	if (!cmd[0]) {
+		fprintf(stderr, "precopy-trace: no command after --\n");
+		return 2;
+	}
+	if (env.pid || env.workload) {
+		fprintf(stderr, "precopy-trace: -p/-w and -- CMD exclude each "
+			"other\n");
+		return 2;
+	}
+	if (env.qmp || env.heatmap || env.prometheus || env.hooks ||
+	    env.vm_opts) {
+		fprintf(stderr, "precopy-trace: --qmp, --heatmap, --prometheus, "
+			"--hooks and --vm-opts apply to VM tracing, not to "
+			"-- CMD\n");
+		return 2;
+	}
+	if (geteuid() != 0) {
+		fprintf(stderr, "precopy-trace: needs root (CAP_BPF and "
+			"CAP_PERFMON) to load the page-fault tracker\n");
+		return 1;
+	}
+	return procmode__run(&o);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct argp argp = { opts, parse_arg, NULL, doc, NULL,
@@ -278,20 +405,28 @@ int main(int argc, char **argv)
 	struct tracker_opts topts = tracker_opts__default();
 	struct report_out *out = NULL;
 	struct qemu_target *qt = NULL;
+	struct metrics_http *http = NULL;
+	struct heatmap *heat = NULL;
 	struct recorder *rec = NULL;
 	struct profile *prof = NULL;
 	struct tracker *tr = NULL;
 	struct target tg = { .pidfd = -1 };
 	char err[320];
-	double t0, next_epoch, next_interval, last_epoch;
+	double t0, next_epoch, next_interval, last_epoch, iv_start;
+	bool heat_full = false, bitmap_warning = false, have_vmm_rate = false;
+	bool alive, interval_end;
+	double vmm_rate = 0, vmm_window = 0;
 	long intervals = 0;
 	int vm = -1, ret, status = 1;
+	char **cmd = split_command(&argc, argv);
 
 	if (argp_parse(&argp, argc, argv, 0, NULL, NULL))
 		return 2;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
+	if (cmd)
+		return run_process(cmd);
 
 	topts.hooks = env.hooks;
 	topts.verbose = env.verbose;
@@ -300,13 +435,18 @@ int main(int argc, char **argv)
 			"CAP_PERFMON) to load the tracker\n");
 		return 1;
 	}
-	tr = tracker__open(&topts, err, sizeof(err));
-	if (!tr) {
+	if (env.prometheus &&
+	    !(http = metrics_http__open(env.prometheus, err, sizeof(err)))) {
 		fprintf(stderr, "precopy-trace: %s\n", err);
 		return 1;
 	}
 	ret = open_target(&tg, err, sizeof(err));
 	if (ret) {
+		fprintf(stderr, "precopy-trace: %s\n", err);
+		goto cleanup;
+	}
+	tr = tracker__open(&topts, err, sizeof(err));
+	if (!tr) {
 		fprintf(stderr, "precopy-trace: %s\n", err);
 		goto cleanup;
 	}
@@ -320,13 +460,18 @@ int main(int argc, char **argv)
 		if (!qemu_target__ring(qt) &&
 		    !(tracker__hooks(tr) &
 		      (TRACKER_HOOK_BIT(PRECOPY_HOOK_FENTRY) |
-		       TRACKER_HOOK_BIT(PRECOPY_HOOK_KPROBE) |
-		       TRACKER_HOOK_BIT(PRECOPY_HOOK_PAGE_FAULT)))) {
-			fprintf(stderr, "precopy-trace: QEMU logs dirty pages "
-				"in a bitmap, which no hook attached on this "
-				"kernel can see; start QEMU with -accel "
-				"kvm,dirty-ring-size=4096\n");
-			goto cleanup;
+		       TRACKER_HOOK_BIT(PRECOPY_HOOK_KPROBE)))) {
+			if (!(tracker__hooks(tr) &
+			      (TRACKER_HOOK_BIT(PRECOPY_HOOK_PAGE_FAULT) |
+			       TRACKER_HOOK_BIT(PRECOPY_HOOK_FAST_PF)))) {
+				fprintf(stderr, "precopy-trace: QEMU logs dirty "
+					"pages in a bitmap, which no hook "
+					"attached on this kernel can see; start "
+					"QEMU with -accel "
+					"kvm,dirty-ring-size=4096\n");
+				goto cleanup;
+			}
+			bitmap_warning = true;
 		}
 	} else if (env.qmp) {
 		fprintf(stderr, "precopy-trace: --qmp applies to QEMU only\n");
@@ -354,6 +499,11 @@ int main(int argc, char **argv)
 			goto cleanup;
 		}
 	}
+	if (env.heatmap &&
+	    !(heat = heatmap__new(memmap__pages(&tg.map), 256))) {
+		fprintf(stderr, "precopy-trace: out of memory\n");
+		goto cleanup;
+	}
 	out = report_out__new(env.json ? REPORT_JSON
 					 : isatty(STDOUT_FILENO)
 						   ? REPORT_LIVE
@@ -365,9 +515,15 @@ int main(int argc, char **argv)
 	}
 	report_out__banner(out, tg.desc, tracker__describe(tr),
 			     memmap__pages(&tg.map));
+	if (bitmap_warning)
+		report_out__note(out, "warning: QEMU logs dirty pages in a "
+				 "bitmap; only the fault hooks can see that, "
+				 "and only on hardware-virtualised guests. If "
+				 "no dirtying shows, start QEMU with -accel "
+				 "kvm,dirty-ring-size=4096");
 
 	tracker__harvest(tr); /* start the first epoch now */
-	t0 = last_epoch = now_s();
+	t0 = last_epoch = iv_start = now_s();
 	next_epoch = t0 + env.epoch_ms / 1e3;
 	next_interval = t0 + env.interval_s;
 	while (!exiting) {
@@ -376,9 +532,18 @@ int main(int argc, char **argv)
 		uint64_t np;
 		double now;
 
-		sleep_until(next_epoch);
+		sleep_until(next_epoch, http);
 		if (exiting)
 			break;
+		alive = target__alive(&tg);
+		interval_end = next_epoch + 1e-3 >= next_interval || !alive;
+		/* QEMU's measurement window must end inside this interval. */
+		if (interval_end && qt &&
+		    qemu_target__end_window(qt, &vmm_rate, &have_vmm_rate,
+					    &vmm_window, err, sizeof(err))) {
+			fprintf(stderr, "precopy-trace: %s\n", err);
+			goto cleanup;
+		}
 		now = now_s();
 		tracker__harvest(tr);
 		bm = tracker__vm_bitmap(tr, vm, &np);
@@ -391,12 +556,21 @@ int main(int argc, char **argv)
 		}
 		last_epoch = now;
 		next_epoch += env.epoch_ms / 1e3;
-		if (now + 1e-3 < next_interval && target__alive(&tg))
+		if (!interval_end)
 			continue;
 
 		memset(&rep, 0, sizeof(rep));
+		if (heat && heatmap__add_row(heat, now - t0, now - iv_start,
+					     profile__interval_bitmap(prof)) ==
+				    -ENOSPC && !heat_full) {
+			report_out__note(out, "heatmap full: later intervals "
+					 "are not drawn");
+			heat_full = true;
+		}
+		iv_start = now;
 		profile__interval(prof, &rep.iv);
 		rep.elapsed_s = now - t0;
+		rep.t_mono = now;
 		rep.nvcpus = vcpu_rates(tr, vm, vprev, rep.iv.seconds,
 					rep.vcpus);
 		tracker__stats(tr, &rep.stats);
@@ -410,24 +584,36 @@ int main(int argc, char **argv)
 		for (unsigned int i = 0; i < rep.nvcpus; i++)
 			rep.events_per_s += rep.vcpus[i].events_per_s;
 		if (qt) {
+			rep.logging = qemu_target__logging(qt);
+			rep.has_vmm_rate = have_vmm_rate;
+			rep.vmm_rate_mib = vmm_rate;
+			rep.vmm_window_s = vmm_window;
+		}
+		report_out__emit(out, &rep);
+		if (qt) {
 			bool changed = false;
 
-			rep.logging = qemu_target__logging(qt);
-			if (qemu_target__tick(qt, &tg.map, &changed,
-					      &rep.vmm_rate_mib,
-					      &rep.has_vmm_rate, err,
-					      sizeof(err))) {
+			if (qemu_target__next_window(qt, &tg.map, &changed, err,
+						     sizeof(err))) {
 				fprintf(stderr, "precopy-trace: %s\n", err);
 				goto cleanup;
 			}
 			if (changed && update_vm(tr, vm, &tg.map, &prof, out))
 				goto cleanup;
 		}
-		report_out__emit(out, &rep);
+		if (http) {
+			char *body;
+			size_t len;
+
+			if (!report_prometheus(&rep, tg.pid, &body, &len)) {
+				metrics_http__set(http, body, len);
+				free(body);
+			}
+		}
 		next_interval += env.interval_s;
 		if (env.count && ++intervals >= env.count)
 			break;
-		if (!target__alive(&tg)) {
+		if (!alive) {
 			report_out__note(out, "the VM process exited");
 			break;
 		}
@@ -443,6 +629,18 @@ cleanup:
 	} else {
 		recorder__discard(rec);
 	}
+	if (heat && !status) {
+		char title[256];
+
+		snprintf(title, sizeof(title), "precopy-trace: %s", tg.desc);
+		if (heatmap__write_svg(heat, env.heatmap, title, err,
+				       sizeof(err))) {
+			fprintf(stderr, "precopy-trace: %s\n", err);
+			status = 1;
+		}
+	}
+	heatmap__free(heat);
+	metrics_http__close(http);
 	qemu_target__close(qt);
 	report_out__free(out);
 	profile__free(prof);

@@ -12,8 +12,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "recorder.h"
 #include "workvm.h"
 
@@ -69,7 +71,7 @@ static long parse_long(const char *arg, long min, long max,
 	errno = 0;
 	v = strtol(arg, &end, 10);
 	if (errno || *end || end == arg || v < min || v > max)
-		argp_error(state, "invalid %s '%s' (expected %ld..%ld)", what,
+		cli_usage_error(state, "invalid %s '%s' (expected %ld..%ld)", what,
 			   arg, min, max);
 	return v;
 }
@@ -88,7 +90,7 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		else if (!strcmp(arg, "bitmap"))
 			env.vm.mode = WORKVM_LOG_BITMAP;
 		else
-			argp_error(state, "invalid log mode '%s' (ring or "
+			cli_usage_error(state, "invalid log mode '%s' (ring or "
 				   "bitmap)", arg);
 		break;
 	case 'r':
@@ -122,10 +124,10 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 			snprintf(env.cmdline, sizeof(env.cmdline),
 				 "pattern=%s", arg);
 		} else if (!strchr(arg, '=')) {
-			argp_error(state, "guest parameter '%s' is not "
+			cli_usage_error(state, "guest parameter '%s' is not "
 				   "KEY=VALUE", arg);
 		} else if (n + strlen(arg) + 2 > sizeof(env.cmdline)) {
-			argp_error(state, "guest parameters too long");
+			cli_usage_error(state, "guest parameters too long");
 		} else {
 			snprintf(env.cmdline + n, sizeof(env.cmdline) - n,
 				 " %s", arg);
@@ -133,12 +135,21 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		break;
 	case ARGP_KEY_END:
 		if (state->arg_num < 1)
-			argp_error(state, "PATTERN is required");
+			cli_usage_error(state, "PATTERN is required");
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
 	}
 	return 0;
+}
+
+/* CLOCK_MONOTONIC in seconds: epoch times comparable across processes. */
+static double mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 static void on_signal(int sig)
@@ -187,6 +198,14 @@ int main(int argc, char **argv)
 			goto cleanup;
 		}
 	}
+	/* Publish only a VM whose guest accepted its parameters, so a tool
+	 * that waits for the map learns of a bad pattern from our exit. */
+	ret = workvm__start(vm, 10000);
+	if (ret) {
+		if (ret != -EINTR)
+			fprintf(stderr, "precopy-vm: %s\n", workvm__error(vm));
+		goto cleanup;
+	}
 	ret = memmap__publish(getpid(), workvm__memmap(vm));
 	if (ret) {
 		fprintf(stderr, "precopy-vm: cannot publish the memory map in "
@@ -213,9 +232,10 @@ int main(int argc, char **argv)
 		}
 		t_us += (uint64_t)(ep.run_ms * 1e3);
 		if (env.json)
-			printf("{\"epoch\":%ld,\"ms\":%.1f,\"dirty_pages\":%llu,"
+			printf("{\"epoch\":%ld,\"t_end\":%.6f,\"ms\":%.1f,"
+			       "\"dirty_pages\":%llu,"
 			       "\"ring_entries\":%llu,\"ring_full\":%llu,"
-			       "\"guest_writes\":%llu}\n", e, ep.run_ms,
+			       "\"guest_writes\":%llu}\n", e, mono_s(), ep.run_ms,
 			       (unsigned long long)ep.dirty_pages,
 			       (unsigned long long)ep.ring_entries,
 			       (unsigned long long)ep.ring_full,

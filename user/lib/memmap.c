@@ -2,27 +2,16 @@
 /* memmap.c - a VM's guest-physical memory map (see memmap.h). */
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "errmsg.h"
 #include "memmap.h"
 
 #define PAGE_SHIFT 12
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 int memmap__add(struct memmap *map, uint32_t slot, uint64_t gpa,
 		uint64_t npages, uint64_t hva, const char *name)
@@ -126,7 +115,7 @@ int memmap__parse(const char *text, struct memmap *map, char *err,
 
 		line++;
 		if (len >= sizeof(buf)) {
-			set_err(err, errlen, "memmap line %d: too long", line);
+			errmsg_set(err, errlen, "memmap line %d: too long", line);
 			return -EINVAL;
 		}
 		memcpy(buf, p, len);
@@ -138,7 +127,7 @@ int memmap__parse(const char *text, struct memmap *map, char *err,
 		if (!tok)
 			continue;
 		if (strcmp(tok, "slot")) {
-			set_err(err, errlen,
+			errmsg_set(err, errlen,
 				"memmap line %d: expected 'slot', got '%s'",
 				line, tok);
 			return -EINVAL;
@@ -169,7 +158,7 @@ int memmap__parse(const char *text, struct memmap *map, char *err,
 			goto bad;
 		ret = memmap__add(map, (uint32_t)slot, gpa, pages, hva, name);
 		if (ret) {
-			set_err(err, errlen,
+			errmsg_set(err, errlen,
 				"memmap line %d: %s", line,
 				ret == -E2BIG ? "too many slots" :
 				"unaligned, empty or overlapping slot");
@@ -177,7 +166,7 @@ int memmap__parse(const char *text, struct memmap *map, char *err,
 		}
 		continue;
 bad:
-		set_err(err, errlen,
+		errmsg_set(err, errlen,
 			"memmap line %d: expected 'slot N gpa 0xADDR pages N "
 			"[hva 0xADDR] [name WORD]'", line);
 		return -EINVAL;
@@ -244,11 +233,11 @@ int memmap__load_pid(pid_t pid, struct memmap *map, char *err, size_t errlen)
 	if (!f) {
 		ret = -errno;
 		if (ret == -ENOENT)
-			set_err(err, errlen,
+			errmsg_set(err, errlen,
 				"process %d published no memory map (%s): "
 				"not a precopy workload VM", (int)pid, path);
 		else
-			set_err(err, errlen, "cannot read %s: %s", path,
+			errmsg_set(err, errlen, "cannot read %s: %s", path,
 				strerror(-ret));
 		return ret;
 	}
@@ -256,7 +245,7 @@ int memmap__load_pid(pid_t pid, struct memmap *map, char *err, size_t errlen)
 	ret = ferror(f) ? -EIO : 0;
 	fclose(f);
 	if (ret) {
-		set_err(err, errlen, "cannot read %s", path);
+		errmsg_set(err, errlen, "cannot read %s", path);
 		return ret;
 	}
 	text[n] = '\0';

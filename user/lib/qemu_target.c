@@ -204,36 +204,49 @@ int qemu_target__start(struct qemu_target *q, double window_s,
 	return 0;
 }
 
-int qemu_target__tick(struct qemu_target *q, struct memmap *map,
-		      bool *map_changed, double *rate_mib, bool *have_rate,
-		      char *err, size_t errlen)
+int qemu_target__end_window(struct qemu_target *q, double *rate_mib,
+			    bool *have_rate, double *window_s, char *err,
+			    size_t errlen)
 {
 	int ret;
 
 	*have_rate = false;
-	ret = memslots__poll(q->slots, q->pid, map, 0, NULL);
-	if (ret < 0) {
-		snprintf(err, errlen, "learning QEMU's memory slots: %s",
-			 strerror(-ret));
-		return ret;
-	}
-	*map_changed = ret > 0;
+	*window_s = q->window;
 	if (q->migrating || !q->measuring)
 		return 0;
-	/* Our interval ends as QEMU's window should: give it a moment. */
-	ret = wait_window(q, 500, rate_mib, err, errlen);
+	ret = wait_window(q, 2000, rate_mib, err, errlen);
 	if (ret < 0)
 		return ret;
-	if (ret == 0)
-		return 0;
-	*have_rate = !isnan(*rate_mib);
-	ret = start_window(q, err, errlen);
-	if (ret)
-		return ret;
-	ret = memslots__poll(q->slots, q->pid, map, 0, NULL);
-	if (ret > 0)
-		*map_changed = true;
+	*have_rate = ret == 1 && !isnan(*rate_mib);
 	return 0;
+}
+
+int qemu_target__next_window(struct qemu_target *q, struct memmap *map,
+			     bool *map_changed, char *err, size_t errlen)
+{
+	int ret, changes = 0;
+
+	*map_changed = false;
+	ret = memslots__poll(q->slots, q->pid, map, 0, NULL);
+	if (ret < 0)
+		goto slot_error;
+	changes += ret;
+	if (!q->migrating && !q->measuring) {
+		ret = start_window(q, err, errlen);
+		if (ret)
+			return ret;
+		/* The slots re-registered as logging switched on. */
+		ret = memslots__poll(q->slots, q->pid, map, 0, NULL);
+		if (ret < 0)
+			goto slot_error;
+		changes += ret;
+	}
+	*map_changed = changes > 0;
+	return 0;
+slot_error:
+	snprintf(err, errlen, "learning QEMU's memory slots: %s",
+		 strerror(-ret));
+	return ret;
 }
 
 const char *qemu_target__logging(const struct qemu_target *q)

@@ -46,15 +46,26 @@ int qemu_target__start(struct qemu_target *q, double window_s,
 		       struct memmap *map, char *err, size_t errlen);
 
 /*
- * qemu_target__tick() is called at each interval boundary. It applies new
- * slot registrations to *map (*map_changed says if any), and when the
- * current measurement window has ended, reads QEMU's own dirty rate for it
- * into *rate_mib (*have_rate true) and starts the next window. Returns 0,
- * or a negative errno with the reason in err (QMP failed).
+ * qemu_target__end_window() is called as a reporting interval ends, before
+ * its last harvest: it waits (up to 2 s) for QEMU's current measurement
+ * window to end, so that every page logged in the window lands in this
+ * interval (logging is off between windows). *rate_mib gets QEMU's own
+ * dirty rate for the window and *have_rate says if there was one; *window_s
+ * its length. Returns 0, or a negative errno with the reason in err (QMP
+ * failed). With QEMU migrating it returns at once with no rate.
  */
-int qemu_target__tick(struct qemu_target *q, struct memmap *map,
-		      bool *map_changed, double *rate_mib, bool *have_rate,
-		      char *err, size_t errlen);
+int qemu_target__end_window(struct qemu_target *q, double *rate_mib,
+			    bool *have_rate, double *window_s, char *err,
+			    size_t errlen);
+
+/*
+ * qemu_target__next_window() starts the next measurement window (not while
+ * QEMU migrates) and applies slot registrations seen meanwhile to *map
+ * (*map_changed says if the layout changed). Returns 0, or a negative errno
+ * with the reason in err.
+ */
+int qemu_target__next_window(struct qemu_target *q, struct memmap *map,
+			     bool *map_changed, char *err, size_t errlen);
 
 /* qemu_target__logging() says in a phrase how dirty logging is on. */
 const char *qemu_target__logging(const struct qemu_target *q);

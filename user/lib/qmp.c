@@ -130,8 +130,14 @@ struct qmp *qmp__connect(const char *path, char *err, size_t errlen)
 			 strerror(errno));
 		goto fail;
 	}
-	if (read_message(q, &greeting, err, errlen))
+	if (read_message(q, &greeting, err, errlen)) {
+		if (!strncmp(err, "QMP did not answer", 18))
+			snprintf(err, errlen, "QMP at %s sent no greeting "
+				 "within %d s (another client holds it? a QMP "
+				 "socket serves one client at a time)", path,
+				 QMP_TIMEOUT_MS / 1000);
 		goto fail;
+	}
 	if (!json_get(greeting, "QMP")) {
 		snprintf(err, errlen, "%s does not speak QMP (no greeting)",
 			 path);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* report.c - precopy-trace's per-interval report (see report.h). */
+#include <errno.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
@@ -186,9 +187,9 @@ void report_json(FILE *f, const struct report *r)
 	unsigned int i;
 
 	fprintf(f, "{\"type\":\"interval\",\"elapsed_s\":%.3f,"
-		"\"interval_s\":%.3f,\"epochs\":%u,\"dirty_pages\":%" PRIu64
+		"\"t_mono\":%.6f,\"interval_s\":%.3f,\"epochs\":%u,\"dirty_pages\":%" PRIu64
 		",\"pages_per_s\":%.1f,\"mib_per_s\":%.3f,",
-		r->elapsed_s, iv->seconds, iv->epochs, iv->dirty_pages,
+		r->elapsed_s, r->t_mono, iv->seconds, iv->epochs, iv->dirty_pages,
 		iv->pages_per_s, iv->mib_per_s);
 	fprintf(f, "\"working_set\":{\"1s\":%" PRIu64 ",\"10s\":%" PRIu64
 		",\"60s\":%" PRIu64 ",\"10s_complete\":%s,\"60s_complete\":%s},",
@@ -238,7 +239,8 @@ void report_json(FILE *f, const struct report *r)
 		PRIu64 "},\"events_per_s\":%.1f,\"vmm_dirty_rate_mib_s\":",
 		r->stats.rb_dropped, r->unmapped, r->events_per_s);
 	if (r->has_vmm_rate)
-		fprintf(f, "%.3f", r->vmm_rate_mib);
+		fprintf(f, "%.3f,\"vmm_window_s\":%.3f", r->vmm_rate_mib,
+			r->vmm_window_s);
 	else
 		fprintf(f, "null");
 	if (r->logging) {
@@ -262,4 +264,92 @@ void report_out__emit(struct report_out *o, const struct report *r)
 		emit_lines(o, r);
 	}
 	fflush(o->f);
+}
+
+static void metric(FILE *f, const char *name, const char *type,
+		   const char *help)
+{
+	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+int report_prometheus(const struct report *r, int pid, char **out,
+		      size_t *len)
+{
+	const struct profile_interval *iv = &r->iv;
+	const struct forecast *fc = &r->fc;
+	FILE *f = open_memstream(out, len);
+	char l[48];
+	int h;
+
+	if (!f)
+		return -ENOMEM;
+	snprintf(l, sizeof(l), "pid=\"%d\"", pid);
+	metric(f, "precopy_dirty_pages_per_second", "gauge",
+	       "Distinct guest pages dirtied per second in the last interval.");
+	fprintf(f, "precopy_dirty_pages_per_second{%s} %.1f\n", l,
+		iv->pages_per_s);
+	metric(f, "precopy_dirty_bytes_per_second", "gauge",
+	       "Distinct guest memory dirtied per second, bytes.");
+	fprintf(f, "precopy_dirty_bytes_per_second{%s} %.0f\n", l,
+		iv->pages_per_s * 4096);
+	metric(f, "precopy_dirty_events_per_second", "gauge",
+	       "Dirty-log events per second (repeats included).");
+	fprintf(f, "precopy_dirty_events_per_second{%s} %.1f\n", l,
+		r->events_per_s);
+	metric(f, "precopy_working_set_pages", "gauge",
+	       "Distinct pages dirtied within the trailing window.");
+	fprintf(f, "precopy_working_set_pages{%s,window=\"1s\"} %" PRIu64 "\n"
+		"precopy_working_set_pages{%s,window=\"10s\"} %" PRIu64 "\n"
+		"precopy_working_set_pages{%s,window=\"60s\"} %" PRIu64 "\n",
+		l, iv->ws_1s, l, iv->ws_10s, l, iv->ws_60s);
+	metric(f, "precopy_forecast_converges", "gauge",
+	       "1 if QEMU's default pre-copy is forecast to converge.");
+	fprintf(f, "precopy_forecast_converges{%s} %d\n", l,
+		r->forecast_ok && fc->converges);
+	if (r->forecast_ok && fc->converges) {
+		metric(f, "precopy_forecast_iterations", "gauge",
+		       "Forecast pre-copy iterations.");
+		fprintf(f, "precopy_forecast_iterations{%s} %u\n", l,
+			fc->iterations);
+		metric(f, "precopy_forecast_total_seconds", "gauge",
+		       "Forecast total migration time.");
+		fprintf(f, "precopy_forecast_total_seconds{%s} %.3f\n", l,
+			fc->total_s);
+		metric(f, "precopy_forecast_downtime_seconds", "gauge",
+		       "Forecast downtime.");
+		fprintf(f, "precopy_forecast_downtime_seconds{%s} %.4f\n", l,
+			fc->downtime_s);
+		metric(f, "precopy_forecast_pages_sent", "gauge",
+		       "Forecast pages sent.");
+		fprintf(f, "precopy_forecast_pages_sent{%s} %" PRIu64 "\n", l,
+			fc->pages_sent);
+	} else if (r->forecast_ok && fc->needed_bandwidth > 0) {
+		metric(f, "precopy_forecast_needed_bandwidth_bytes_per_second",
+		       "gauge", "Bandwidth that would make pre-copy converge.");
+		fprintf(f, "precopy_forecast_needed_bandwidth_bytes_per_second"
+			"{%s} %.0f\n", l, fc->needed_bandwidth);
+	}
+	metric(f, "precopy_forecast_bandwidth_bytes_per_second", "gauge",
+	       "Bandwidth the forecast assumes.");
+	fprintf(f, "precopy_forecast_bandwidth_bytes_per_second{%s} %.0f\n", l,
+		r->fin.bandwidth);
+	metric(f, "precopy_forecast_downtime_limit_seconds", "gauge",
+	       "Downtime limit the forecast assumes.");
+	fprintf(f, "precopy_forecast_downtime_limit_seconds{%s} %.4f\n", l,
+		r->fin.downtime_limit);
+	metric(f, "precopy_events_total", "counter",
+	       "Dirty events recorded by the tracker, per hook.");
+	for (h = 0; h < PRECOPY_HOOK__COUNT; h++)
+		fprintf(f, "precopy_events_total{%s,hook=\"%s\"} %" PRIu64 "\n",
+			l, precopy_hook__name(h), r->stats.events[h]);
+	metric(f, "precopy_dropped_events_total", "counter",
+	       "Events lost or unattributable: sampled events the ring buffer "
+	       "had no room for, events in unknown memory slots.");
+	fprintf(f, "precopy_dropped_events_total{%s,reason=\"ringbuf\"} %"
+		PRIu64 "\n", l, r->stats.rb_dropped);
+	fprintf(f, "precopy_dropped_events_total{%s,reason=\"unknown_slot\"} %"
+		PRIu64 "\n", l, r->unmapped);
+	if (fclose(f))
+		return -ENOMEM;
+	return 0;
 }

@@ -30,6 +30,7 @@ struct report_vcpu {
 
 struct report {
 	double elapsed_s;            /* since tracing started */
+	double t_mono;               /* CLOCK_MONOTONIC at the interval's end */
 	struct profile_interval iv;
 	unsigned int nvcpus;
 	struct report_vcpu vcpus[REPORT_MAX_VCPUS];
@@ -41,6 +42,7 @@ struct report {
 	double events_per_s;         /* dirty events (e.g. ring entries) */
 	bool has_vmm_rate;           /* the VMM measured the same window */
 	double vmm_rate_mib;         /* its own dirty rate, MiB/s */
+	double vmm_window_s;         /* the length of its window */
 	const char *logging;         /* how dirty logging is on, or NULL */
 };
 
@@ -63,6 +65,14 @@ void report_out__emit(struct report_out *o, const struct report *r);
 
 /* report_out__note() writes a one-line remark (JSON: a "note" object). */
 void report_out__note(struct report_out *o, const char *text);
+
+/*
+ * report_prometheus() renders r in the Prometheus text exposition format
+ * (metrics precopy_*, labelled with the VMM's pid) into a malloc'ed
+ * buffer *out of *len bytes. Returns 0 or -ENOMEM.
+ */
+int report_prometheus(const struct report *r, int pid, char **out,
+		      size_t *len);
 
 /* report_json() writes r as one JSON object without a newline. */
 void report_json(FILE *f, const struct report *r);

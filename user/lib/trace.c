@@ -22,6 +22,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "errmsg.h"
 #include "trace.h"
 
 #define BUF_SIZE 65536			/* raw, decoded and output buffers */
@@ -1534,27 +1535,13 @@ static struct trace_reader *reader_finish(struct trace_reader *r, int err,
 	return NULL;
 }
 
-static void set_err(char *errbuf, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void set_err(char *errbuf, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!errbuf || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(errbuf, errlen, fmt, ap);
-	va_end(ap);
-}
-
 struct trace_reader *trace_reader__open_fd(int fd, const char *name,
 					   char *errbuf, size_t errlen)
 {
 	struct trace_reader *r = reader_new(name ? name : "<fd>");
 
 	if (!r) {
-		set_err(errbuf, errlen, "out of memory");
+		errmsg_set(errbuf, errlen, "out of memory");
 		errno = ENOMEM;
 		return NULL;
 	}
@@ -1573,7 +1560,7 @@ struct trace_reader *trace_reader__open(const char *path, char *errbuf,
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		err = errno;
-		set_err(errbuf, errlen, "%s: %s", path, strerror(err));
+		errmsg_set(errbuf, errlen, "%s: %s", path, strerror(err));
 		errno = err;
 		return NULL;
 	}
@@ -1594,13 +1581,13 @@ struct trace_reader *trace_reader__open_mem(const void *buf, size_t len,
 	struct trace_reader *r;
 
 	if (!buf && len) {
-		set_err(errbuf, errlen, "<memory>: NULL buffer");
+		errmsg_set(errbuf, errlen, "<memory>: NULL buffer");
 		errno = EINVAL;
 		return NULL;
 	}
 	r = reader_new("<memory>");
 	if (!r) {
-		set_err(errbuf, errlen, "out of memory");
+		errmsg_set(errbuf, errlen, "out of memory");
 		errno = ENOMEM;
 		return NULL;
 	}
@@ -2405,7 +2392,7 @@ int trace__load_epochs(const char *path, uint64_t epoch_us,
 		return -errno;
 	err = trace_epochs__load(r, epoch_us, out);
 	if (err)
-		set_err(errbuf, errlen, "%s", trace_reader__error(r));
+		errmsg_set(errbuf, errlen, "%s", trace_reader__error(r));
 	trace_reader__close(r);
 	return err;
 }

@@ -12,6 +12,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
+#include "errmsg.h"
 #include "tracker.h"
 #include "tracker.skel.h"
 
@@ -37,6 +38,7 @@ struct tracker {
 	tracker_event_fn event_fn;
 	void *event_ctx;
 	unsigned int hooks;
+	int variant[PRECOPY_HOOK__COUNT]; /* the form each hook loaded in */
 	char desc[640];
 	uint64_t capacity;   /* pages */
 	uint64_t words;      /* bitmap words per buffer */
@@ -67,17 +69,6 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 	return vfprintf(stderr, fmt, ap);
 }
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 struct tracker_opts tracker_opts__default(void)
 {
 	struct tracker_opts o = {
@@ -105,7 +96,7 @@ int tracker_hooks__parse(const char *list, unsigned int *mask, char *err,
 	int h;
 
 	if (snprintf(buf, sizeof(buf), "%s", list) >= (int)sizeof(buf)) {
-		set_err(err, errlen, "hook list too long");
+		errmsg_set(err, errlen, "hook list too long");
 		return -EINVAL;
 	}
 	for (tok = strtok_r(buf, ",", &save); tok;
@@ -116,7 +107,7 @@ int tracker_hooks__parse(const char *list, unsigned int *mask, char *err,
 			if (!strcmp(tok, hook_names[h]))
 				break;
 		if (h == PRECOPY_HOOK__COUNT) {
-			set_err(err, errlen,
+			errmsg_set(err, errlen,
 				"unknown hook '%s' (known: ring_push, "
 				"page_fault, fast_pf, fentry, kprobe, auto)",
 				tok);
@@ -128,18 +119,35 @@ int tracker_hooks__parse(const char *list, unsigned int *mask, char *err,
 	return 0;
 }
 
-static struct bpf_program *hook_prog(struct tracker_bpf *skel, int hook)
+#define HOOK_VARIANTS 2
+
+/* The forms a hook can take, best first; each is a program in the
+ * object. kvm_dirty_ring_push prefers the BTF raw tracepoint (no trace
+ * record formatting) and falls back to the classic tracepoint. */
+static const char *const variant_names[PRECOPY_HOOK__COUNT][HOOK_VARIANTS] = {
+	[PRECOPY_HOOK_RING_PUSH] = { "tp_btf", "tracepoint" },
+	[PRECOPY_HOOK_PAGE_FAULT] = { "tracepoint" },
+	[PRECOPY_HOOK_FAST_PF] = { "tracepoint" },
+	[PRECOPY_HOOK_FENTRY] = { "fentry" },
+	[PRECOPY_HOOK_KPROBE] = { "kprobe" },
+};
+
+/* The program of variant v of hook, or NULL if there is no such variant. */
+static struct bpf_program *hook_prog(struct tracker_bpf *skel, int hook,
+				     int v)
 {
-	switch (hook) {
-	case PRECOPY_HOOK_RING_PUSH:
+	switch (hook * HOOK_VARIANTS + v) {
+	case PRECOPY_HOOK_RING_PUSH * HOOK_VARIANTS:
+		return skel->progs.handle_ring_push_btf;
+	case PRECOPY_HOOK_RING_PUSH * HOOK_VARIANTS + 1:
 		return skel->progs.handle_ring_push;
-	case PRECOPY_HOOK_PAGE_FAULT:
+	case PRECOPY_HOOK_PAGE_FAULT * HOOK_VARIANTS:
 		return skel->progs.handle_page_fault;
-	case PRECOPY_HOOK_FAST_PF:
+	case PRECOPY_HOOK_FAST_PF * HOOK_VARIANTS:
 		return skel->progs.handle_fast_pf;
-	case PRECOPY_HOOK_FENTRY:
+	case PRECOPY_HOOK_FENTRY * HOOK_VARIANTS:
 		return skel->progs.handle_fentry;
-	case PRECOPY_HOOK_KPROBE:
+	case PRECOPY_HOOK_KPROBE * HOOK_VARIANTS:
 		return skel->progs.handle_kprobe;
 	}
 	return NULL;
@@ -187,13 +195,19 @@ static int kernel_enumerator(const char *name, long long *val)
 	return ret;
 }
 
-static void set_autoload(struct tracker_bpf *skel, unsigned int mask)
+/* Load only variant variant[h] of each hook h in mask. */
+static void set_autoload(struct tracker_bpf *skel, unsigned int mask,
+			 const int variant[PRECOPY_HOOK__COUNT])
 {
-	int h;
+	int h, v;
 
 	for (h = 0; h < PRECOPY_HOOK__COUNT; h++)
-		bpf_program__set_autoload(hook_prog(skel, h),
-					  !!(mask & TRACKER_HOOK_BIT(h)));
+		for (v = 0; v < HOOK_VARIANTS; v++)
+			if (hook_prog(skel, h, v))
+				bpf_program__set_autoload(
+					hook_prog(skel, h, v),
+					(mask & TRACKER_HOOK_BIT(h)) &&
+						variant[h] == v);
 }
 
 static const char *probe_reason(int hook, int err)
@@ -217,45 +231,70 @@ static const char *probe_reason(int hook, int err)
 	return strerror(err);
 }
 
-unsigned int tracker__probe(char why[PRECOPY_HOOK__COUNT][96])
+/* Does variant v of hook h load and attach on this kernel? 0 or errno. */
+static int probe_variant(int h, int v)
+{
+	int variant[PRECOPY_HOOK__COUNT] = { 0 };
+	struct tracker_bpf *skel = tracker_bpf__open();
+	struct bpf_link *link = NULL;
+	int err;
+
+	if (!skel)
+		return errno ? errno : ENOMEM;
+	bpf_map__set_max_entries(skel->maps.dirty, 2);
+	bpf_map__set_max_entries(skel->maps.regions, 2);
+	bpf_map__set_max_entries(skel->maps.page_epoch, 1);
+	bpf_map__set_max_entries(skel->maps.inflight, 1);
+	bpf_map__set_max_entries(skel->maps.events, 4096);
+	variant[h] = v;
+	set_autoload(skel, TRACKER_HOOK_BIT(h), variant);
+	err = -tracker_bpf__load(skel);
+	if (!err) {
+		link = bpf_program__attach(hook_prog(skel, h, v));
+		if (!link)
+			err = errno ? errno : EINVAL;
+	}
+	bpf_link__destroy(link);
+	tracker_bpf__destroy(skel);
+	return err;
+}
+
+/* Probe every hook; variant[h] gets the first variant that works. */
+static unsigned int probe_hooks(char why[PRECOPY_HOOK__COUNT][96],
+				int variant[PRECOPY_HOOK__COUNT])
 {
 	unsigned int ok = 0;
-	int h;
+	int h, v;
 
 	libbpf_set_print(libbpf_print);
 	libbpf_quiet = true;
 	for (h = 0; h < PRECOPY_HOOK__COUNT; h++) {
-		struct tracker_bpf *skel = tracker_bpf__open();
-		struct bpf_link *link = NULL;
-		int err = 0;
+		int err = ENOENT, first_err = 0;
 
-		if (!skel) {
-			err = errno ? errno : ENOMEM;
-			goto done;
+		for (v = 0; v < HOOK_VARIANTS && variant_names[h][v]; v++) {
+			err = probe_variant(h, v);
+			if (!err)
+				break;
+			if (!first_err)
+				first_err = err;
 		}
-		bpf_map__set_max_entries(skel->maps.dirty, 2);
-		bpf_map__set_max_entries(skel->maps.regions, 2);
-		bpf_map__set_max_entries(skel->maps.page_epoch, 1);
-		bpf_map__set_max_entries(skel->maps.inflight, 1);
-		bpf_map__set_max_entries(skel->maps.events, 4096);
-		set_autoload(skel, TRACKER_HOOK_BIT(h));
-		err = -tracker_bpf__load(skel);
-		if (err)
-			goto done;
-		link = bpf_program__attach(hook_prog(skel, h));
-		if (!link)
-			err = errno ? errno : EINVAL;
-done:
 		if (why)
 			snprintf(why[h], 96, "%s",
-				 err ? probe_reason(h, err) : "ok");
-		if (!err)
+				 err ? probe_reason(h, first_err) : "ok");
+		if (!err) {
 			ok |= TRACKER_HOOK_BIT(h);
-		bpf_link__destroy(link);
-		tracker_bpf__destroy(skel);
+			variant[h] = v;
+		}
 	}
 	libbpf_quiet = false;
 	return ok;
+}
+
+unsigned int tracker__probe(char why[PRECOPY_HOOK__COUNT][96])
+{
+	int variant[PRECOPY_HOOK__COUNT] = { 0 };
+
+	return probe_hooks(why, variant);
 }
 
 static unsigned int choose_hooks(unsigned int avail)
@@ -283,6 +322,9 @@ static void describe(struct tracker *t, unsigned int avail,
 		if (t->hooks & TRACKER_HOOK_BIT(h)) {
 			n += snprintf(t->desc + n, cap - n, "%s %s",
 				      first ? "" : ",", hook_names[h]);
+			if (variant_names[h][1])
+				n += snprintf(t->desc + n, cap - n, " (%s)",
+					      variant_names[h][t->variant[h]]);
 			first = false;
 		}
 	first = true;
@@ -333,6 +375,7 @@ struct tracker *tracker__open(const struct tracker_opts *opts, char *err,
 {
 	char why[PRECOPY_HOOK__COUNT][96];
 	struct tracker_opts o = opts ? *opts : tracker_opts__default();
+	int t_variant[PRECOPY_HOOK__COUNT] = { 0 };
 	struct tracker *t = NULL;
 	unsigned int avail;
 	long long fixed;
@@ -342,27 +385,27 @@ struct tracker *tracker__open(const struct tracker_opts *opts, char *err,
 	libbpf_set_print(libbpf_print);
 	if (!o.capacity_pages || o.capacity_pages % PRECOPY_REGION_PAGES ||
 	    o.capacity_pages > (1ull << 32)) {
-		set_err(err, errlen, "capacity must be a multiple of %u pages, "
+		errmsg_set(err, errlen, "capacity must be a multiple of %u pages, "
 			"at most 2^32", PRECOPY_REGION_PAGES);
 		return NULL;
 	}
 	if (o.ringbuf_bytes < 4096 || (o.ringbuf_bytes & (o.ringbuf_bytes - 1))) {
-		set_err(err, errlen, "ring buffer size must be a power of two "
+		errmsg_set(err, errlen, "ring buffer size must be a power of two "
 			">= 4096");
 		return NULL;
 	}
 
-	avail = tracker__probe(why);
+	avail = probe_hooks(why, t_variant);
 	t = calloc(1, sizeof(*t));
 	if (!t) {
-		set_err(err, errlen, "out of memory");
+		errmsg_set(err, errlen, "out of memory");
 		return NULL;
 	}
 	if (o.hooks) {
 		for (h = 0; h < PRECOPY_HOOK__COUNT; h++)
 			if ((o.hooks & TRACKER_HOOK_BIT(h)) &&
 			    !(avail & TRACKER_HOOK_BIT(h))) {
-				set_err(err, errlen, "hook %s unavailable: %s",
+				errmsg_set(err, errlen, "hook %s unavailable: %s",
 					hook_names[h], why[h]);
 				goto fail;
 			}
@@ -371,11 +414,12 @@ struct tracker *tracker__open(const struct tracker_opts *opts, char *err,
 		t->hooks = choose_hooks(avail);
 	}
 	if (!t->hooks) {
-		set_err(err, errlen, "no dirty-tracking hook works on this "
+		errmsg_set(err, errlen, "no dirty-tracking hook works on this "
 			"kernel: ring_push: %s; fentry: %s",
 			why[PRECOPY_HOOK_RING_PUSH], why[PRECOPY_HOOK_FENTRY]);
 		goto fail;
 	}
+	memcpy(t->variant, t_variant, sizeof(t->variant));
 	describe(t, avail, why);
 
 	t->capacity = o.capacity_pages;
@@ -383,13 +427,13 @@ struct tracker *tracker__open(const struct tracker_opts *opts, char *err,
 	t->nregions = t->capacity / PRECOPY_REGION_PAGES;
 	t->ncpus = libbpf_num_possible_cpus();
 	if (t->ncpus <= 0 || t->ncpus > PRECOPY_MAX_CPUS) {
-		set_err(err, errlen, "unsupported CPU count %d", t->ncpus);
+		errmsg_set(err, errlen, "unsupported CPU count %d", t->ncpus);
 		goto fail;
 	}
 
 	t->skel = tracker_bpf__open();
 	if (!t->skel) {
-		set_err(err, errlen, "cannot open BPF object: %s",
+		errmsg_set(err, errlen, "cannot open BPF object: %s",
 			strerror(errno));
 		goto fail;
 	}
@@ -404,20 +448,21 @@ struct tracker *tracker__open(const struct tracker_opts *opts, char *err,
 				 t->capacity / PRECOPY_PAGE_EPOCHS_PER_ELEM);
 	bpf_map__set_max_entries(t->skel->maps.inflight, t->ncpus);
 	bpf_map__set_max_entries(t->skel->maps.events, o.ringbuf_bytes);
-	set_autoload(t->skel, t->hooks);
+	set_autoload(t->skel, t->hooks, t->variant);
 
 	ret = tracker_bpf__load(t->skel);
 	if (ret) {
-		set_err(err, errlen, "cannot load the tracker: %s",
+		errmsg_set(err, errlen, "cannot load the tracker: %s",
 			strerror(-ret));
 		goto fail;
 	}
 	for (h = 0; h < PRECOPY_HOOK__COUNT; h++) {
 		if (!(t->hooks & TRACKER_HOOK_BIT(h)))
 			continue;
-		t->links[h] = bpf_program__attach(hook_prog(t->skel, h));
+		t->links[h] = bpf_program__attach(
+			hook_prog(t->skel, h, t->variant[h]));
 		if (!t->links[h]) {
-			set_err(err, errlen, "cannot attach %s: %s",
+			errmsg_set(err, errlen, "cannot attach %s: %s",
 				hook_names[h], strerror(errno));
 			goto fail;
 		}
@@ -427,20 +472,20 @@ struct tracker *tracker__open(const struct tracker_opts *opts, char *err,
 	    (ret = map_shared(t->skel->maps.page_epoch, &t->page_epoch)) ||
 	    (ret = map_shared(t->skel->maps.vcpu_stats, &t->vcpu)) ||
 	    (ret = map_shared(t->skel->maps.inflight, &t->inflight))) {
-		set_err(err, errlen, "cannot mmap tracker maps: %s",
+		errmsg_set(err, errlen, "cannot mmap tracker maps: %s",
 			strerror(-ret));
 		goto fail;
 	}
 	t->last_dirty = calloc(t->words, sizeof(uint64_t));
 	t->last_regions = calloc(t->nregions, sizeof(uint64_t));
 	if (!t->last_dirty || !t->last_regions) {
-		set_err(err, errlen, "out of memory");
+		errmsg_set(err, errlen, "out of memory");
 		goto fail;
 	}
 	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.events),
 				 handle_rb_event, t, NULL);
 	if (!t->rb) {
-		set_err(err, errlen, "cannot open the event ring buffer: %s",
+		errmsg_set(err, errlen, "cannot open the event ring buffer: %s",
 			strerror(errno));
 		goto fail;
 	}
@@ -865,8 +910,9 @@ int tracker__prog_stats(const struct tracker *t, enum precopy_hook hook,
 	    !(t->hooks & TRACKER_HOOK_BIT(hook)))
 		return -ENOENT;
 	memset(&info, 0, sizeof(info));
-	if (bpf_obj_get_info_by_fd(bpf_program__fd(hook_prog(t->skel, hook)),
-				   &info, &len))
+	if (bpf_obj_get_info_by_fd(
+		    bpf_program__fd(hook_prog(t->skel, hook, t->variant[hook])),
+		    &info, &len))
 		return -errno;
 	*run_ns = info.run_time_ns;
 	*run_cnt = info.run_cnt;

@@ -6,7 +6,6 @@
 #include <limits.h>
 #include <linux/kvm.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "errmsg.h"
 #include "guest_abi.h"
 #include "workvm.h"
 
@@ -56,17 +56,6 @@ static void on_epoch_timer(int sig)
 	tl_timer_fired = 1;
 	if (tl_run)
 		tl_run->immediate_exit = 1;
-}
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
 }
 
 struct workvm_config workvm_config__default(void)
@@ -125,7 +114,7 @@ static int load_elf32(struct workvm *vm, const char *path, uint32_t *entry,
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		ret = -errno;
-		set_err(err, errlen, "cannot open guest image %s: %s", path,
+		errmsg_set(err, errlen, "cannot open guest image %s: %s", path,
 			strerror(errno));
 		return ret;
 	}
@@ -133,14 +122,14 @@ static int load_elf32(struct workvm *vm, const char *path, uint32_t *entry,
 	    memcmp(eh.e_ident, ELFMAG, SELFMAG) ||
 	    eh.e_ident[EI_CLASS] != ELFCLASS32 || eh.e_machine != EM_386 ||
 	    eh.e_phentsize != sizeof(ph)) {
-		set_err(err, errlen, "guest image %s is not a 32-bit x86 ELF",
+		errmsg_set(err, errlen, "guest image %s is not a 32-bit x86 ELF",
 			path);
 		goto cleanup;
 	}
 	for (i = 0; i < eh.e_phnum; i++) {
 		if (pread(fd, &ph, sizeof(ph), eh.e_phoff + i * sizeof(ph)) !=
 		    sizeof(ph)) {
-			set_err(err, errlen, "guest image %s: truncated "
+			errmsg_set(err, errlen, "guest image %s: truncated "
 				"program headers", path);
 			goto cleanup;
 		}
@@ -149,14 +138,14 @@ static int load_elf32(struct workvm *vm, const char *path, uint32_t *entry,
 		if (ph.p_filesz > ph.p_memsz ||
 		    (uint64_t)ph.p_paddr + ph.p_memsz > vm->mem_bytes ||
 		    ph.p_paddr < 0x100000) {
-			set_err(err, errlen, "guest image %s: segment at 0x%x "
+			errmsg_set(err, errlen, "guest image %s: segment at 0x%x "
 				"(%u bytes) does not fit in guest memory",
 				path, ph.p_paddr, ph.p_memsz);
 			goto cleanup;
 		}
 		if (pread(fd, vm->mem + ph.p_paddr, ph.p_filesz, ph.p_offset) !=
 		    (ssize_t)ph.p_filesz) {
-			set_err(err, errlen, "guest image %s: truncated "
+			errmsg_set(err, errlen, "guest image %s: truncated "
 				"segment", path);
 			goto cleanup;
 		}
@@ -215,7 +204,7 @@ static int setup_vcpu(struct workvm *vm, uint32_t entry, char *err,
 		goto fail;
 	return 0;
 fail:
-	set_err(err, errlen, "cannot set up the vCPU: %s", strerror(errno));
+	errmsg_set(err, errlen, "cannot set up the vCPU: %s", strerror(errno));
 	return -errno;
 }
 
@@ -231,7 +220,7 @@ static int add_slot(struct workvm *vm, uint32_t slot, uint64_t gpa,
 	};
 
 	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0) {
-		set_err(err, errlen, "cannot add memory slot %u: %s", slot,
+		errmsg_set(err, errlen, "cannot add memory slot %u: %s", slot,
 			strerror(errno));
 		return -errno;
 	}
@@ -252,18 +241,18 @@ static int enable_ring(struct workvm *vm, char *err, size_t errlen)
 		max = ioctl(vm->vm_fd, KVM_CHECK_EXTENSION, cap.cap);
 	}
 	if (max <= 0) {
-		set_err(err, errlen, "this kernel's KVM has no dirty ring "
+		errmsg_set(err, errlen, "this kernel's KVM has no dirty ring "
 			"(KVM_CAP_DIRTY_LOG_RING)");
 		return -EOPNOTSUPP;
 	}
 	if (bytes > (uint64_t)max) {
-		set_err(err, errlen, "dirty ring of %u entries exceeds KVM's "
+		errmsg_set(err, errlen, "dirty ring of %u entries exceeds KVM's "
 			"maximum of %d bytes", vm->ring_entries, max);
 		return -EINVAL;
 	}
 	cap.args[0] = bytes;
 	if (ioctl(vm->vm_fd, KVM_ENABLE_CAP, &cap) < 0) {
-		set_err(err, errlen, "cannot enable the dirty ring: %s",
+		errmsg_set(err, errlen, "cannot enable the dirty ring: %s",
 			strerror(errno));
 		return -errno;
 	}
@@ -277,7 +266,7 @@ static int map_ring(struct workvm *vm, char *err, size_t errlen)
 		       vm->vcpu_fd, KVM_DIRTY_LOG_PAGE_OFFSET * PAGE_SIZE);
 
 	if (p == MAP_FAILED) {
-		set_err(err, errlen, "cannot map the dirty ring: %s",
+		errmsg_set(err, errlen, "cannot map the dirty ring: %s",
 			strerror(errno));
 		return -errno;
 	}
@@ -304,7 +293,7 @@ static int setup_timer(struct workvm *vm, char *err, size_t errlen)
 	vm->timer_ok = true;
 	return 0;
 fail:
-	set_err(err, errlen, "cannot set up the epoch timer: %s",
+	errmsg_set(err, errlen, "cannot set up the epoch timer: %s",
 		strerror(errno));
 	return -errno;
 }
@@ -319,27 +308,27 @@ struct workvm *workvm__create(const struct workvm_config *cfg, char *err,
 	int mmap_size;
 
 	if (c.mem_mib < 4 || c.mem_mib > 3072) {
-		set_err(err, errlen, "guest memory must be 4..3072 MiB, not "
+		errmsg_set(err, errlen, "guest memory must be 4..3072 MiB, not "
 			"%llu", (unsigned long long)c.mem_mib);
 		return NULL;
 	}
 	if (c.mode == WORKVM_LOG_RING &&
 	    (c.ring_entries < 64 || c.ring_entries > 65536 ||
 	     (c.ring_entries & (c.ring_entries - 1)))) {
-		set_err(err, errlen, "dirty ring entries must be a power of "
+		errmsg_set(err, errlen, "dirty ring entries must be a power of "
 			"two in 64..65536");
 		return NULL;
 	}
 	if (!c.cmdline)
 		c.cmdline = "";
 	if (strlen(c.cmdline) >= MB_CMDLINE_MAX) {
-		set_err(err, errlen, "guest command line longer than %u bytes",
+		errmsg_set(err, errlen, "guest command line longer than %u bytes",
 			MB_CMDLINE_MAX - 1);
 		return NULL;
 	}
 	vm = calloc(1, sizeof(*vm));
 	if (!vm) {
-		set_err(err, errlen, "out of memory");
+		errmsg_set(err, errlen, "out of memory");
 		return NULL;
 	}
 	vm->kvm_fd = vm->vm_fd = vm->vcpu_fd = -1;
@@ -350,13 +339,13 @@ struct workvm *workvm__create(const struct workvm_config *cfg, char *err,
 
 	vm->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (vm->kvm_fd < 0) {
-		set_err(err, errlen, "cannot open /dev/kvm: %s",
+		errmsg_set(err, errlen, "cannot open /dev/kvm: %s",
 			strerror(errno));
 		goto fail;
 	}
 	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
 	if (vm->vm_fd < 0) {
-		set_err(err, errlen, "KVM_CREATE_VM failed: %s",
+		errmsg_set(err, errlen, "KVM_CREATE_VM failed: %s",
 			strerror(errno));
 		goto fail;
 	}
@@ -364,7 +353,7 @@ struct workvm *workvm__create(const struct workvm_config *cfg, char *err,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (vm->mem == MAP_FAILED) {
 		vm->mem = NULL;
-		set_err(err, errlen, "cannot allocate %llu MiB of guest "
+		errmsg_set(err, errlen, "cannot allocate %llu MiB of guest "
 			"memory", (unsigned long long)c.mem_mib);
 		goto fail;
 	}
@@ -376,13 +365,13 @@ struct workvm *workvm__create(const struct workvm_config *cfg, char *err,
 		goto fail;
 	vm->vcpu_fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, 0);
 	if (vm->vcpu_fd < 0) {
-		set_err(err, errlen, "KVM_CREATE_VCPU failed: %s",
+		errmsg_set(err, errlen, "KVM_CREATE_VCPU failed: %s",
 			strerror(errno));
 		goto fail;
 	}
 	mmap_size = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
 	if (mmap_size <= 0) {
-		set_err(err, errlen, "KVM_GET_VCPU_MMAP_SIZE failed");
+		errmsg_set(err, errlen, "KVM_GET_VCPU_MMAP_SIZE failed");
 		goto fail;
 	}
 	vm->run_len = mmap_size;
@@ -390,14 +379,14 @@ struct workvm *workvm__create(const struct workvm_config *cfg, char *err,
 		       vm->vcpu_fd, 0);
 	if (vm->run == MAP_FAILED) {
 		vm->run = NULL;
-		set_err(err, errlen, "cannot map kvm_run: %s", strerror(errno));
+		errmsg_set(err, errlen, "cannot map kvm_run: %s", strerror(errno));
 		goto fail;
 	}
 	if (c.mode == WORKVM_LOG_RING && map_ring(vm, err, errlen))
 		goto fail;
 	vm->slot_bitmap = calloc((vm->mem_bytes >> PAGE_SHIFT) / 64 + 1, 8);
 	if (!vm->slot_bitmap) {
-		set_err(err, errlen, "out of memory");
+		errmsg_set(err, errlen, "out of memory");
 		goto fail;
 	}
 	if (load_elf32(vm, guest, &entry, err, errlen))
@@ -727,4 +716,25 @@ int workvm__run(struct workvm *vm, unsigned int ms, uint64_t *truth,
 	}
 	ep->run_ms = now_ms() - start;
 	return ret;
+}
+
+int workvm__start(struct workvm *vm, unsigned int timeout_ms)
+{
+	const volatile struct guest_status *st =
+		(const void *)(vm->mem + GUEST_STATUS_GPA);
+	unsigned int waited;
+	int ret;
+
+	for (waited = 0; waited < timeout_ms; waited += 20) {
+		ret = workvm__run(vm, 20, NULL, NULL);
+		if (ret)
+			return ret;
+		if (st->magic == GUEST_STATUS_MAGIC &&
+		    (st->state == GUEST_STATE_RUNNING ||
+		     st->state == GUEST_STATE_IDLE))
+			return 0;
+	}
+	snprintf(vm->error, sizeof(vm->error), "the guest did not start "
+		 "within %u ms", timeout_ms);
+	return -ETIMEDOUT;
 }

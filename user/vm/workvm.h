@@ -111,6 +111,15 @@ const char *workvm__error(const struct workvm *vm);
 uint64_t workvm__guest_writes(const struct workvm *vm);
 
 /*
+ * workvm__start() runs the guest in short steps until it reports that its
+ * pattern runs (or that it idles), at most timeout_ms. The pages it dirtied
+ * meanwhile are harvested and dropped. Returns 0; -EIO with
+ * workvm__error() set if the guest rejected its command line or KVM
+ * failed; -ETIMEDOUT if it never started; -EINTR on a signal.
+ */
+int workvm__start(struct workvm *vm, unsigned int timeout_ms);
+
+/*
  * workvm__guest_mem() returns the host mapping of guest-physical address 0
  * and the size in bytes in *len. Cannot fail.
  */
