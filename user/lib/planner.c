@@ -11,6 +11,7 @@
 #include "planner.h"
 
 #define RHIST 8			/* syncs looked at for progress */
+#define DEFER_MARGIN 0.9	/* of the budget, for the expected final */
 
 struct planner {
 	struct planner_params p;
@@ -287,10 +288,11 @@ static void note_progress(struct planner *pl, uint64_t r, uint64_t budget,
 int planner__plan(struct planner *pl, const uint64_t *dirty, struct plan *out)
 {
 	const struct planner_params *p = &pl->p;
-	uint64_t w, r = 0, budget, cap, window, ndef = 0, nsend_all = 0;
+	uint64_t w, r = 0, budget, window, ndef = 0, nsend_all = 0;
 	uint64_t nsend, left, k;
 	double sd, lo, h, t_it, sum_risk_d = 0, sum_risk_s = 0, w_out, next;
-	double cost;
+	double cost, t_win, fresh, share_cap, sr1 = 0;
+	struct model_stats st;
 	bool stop;
 	uint16_t bk[64];
 	unsigned int j;
@@ -318,6 +320,7 @@ int planner__plan(struct planner *pl, const uint64_t *dirty, struct plan *out)
 	out->bandwidth = pl->mu;
 	out->bandwidth_sd = sd;
 	out->bandwidth_lo = lo;
+	model__stats(pl->m, &st);
 	note_progress(pl, r, budget, out);
 	if (!out->converging)
 		advise(pl, r, out);
@@ -360,28 +363,49 @@ int planner__plan(struct planner *pl, const uint64_t *dirty, struct plan *out)
 		}
 	}
 
-	/* Deferral: the riskiest pages over defer_risk, at most cap. */
-	sort_buckets(pl);
-	cap = (uint64_t)floor(p->defer_share * (double)budget);
-	memset(pl->defer_q, 0, sizeof(pl->defer_q));
-	memset(pl->send_q, 0, sizeof(pl->send_q));
-	for (j = MODEL_BUCKETS; j-- > 0 && ndef < cap;) {
-		unsigned int b = pl->order[j];
-		uint64_t take;
-
-		if (pl->risk[b] < p->defer_risk)
-			break;
-		take = pl->cnt[b] < cap - ndef ? pl->cnt[b] : cap - ndef;
-		pl->defer_q[b] = take;
-		ndef += take;
-	}
-	nsend_all = r - ndef;
-
-	/* Window and the iteration it makes. */
+	/* Window: what the link carries in one iteration. */
 	window = (uint64_t)floor(lo * (p->iter_s > 0 ? p->iter_s :
 				      p->epoch_s) / p->page_size);
 	if (window < 1)
 		window = 1;
+	t_win = (double)window * p->page_size / pl->mu;
+	model__risk(pl->m, t_win / p->epoch_s, pl->risk_it);
+
+	/* Deferral: the riskiest pages over defer_risk. As many as keep the
+	 * expected stop-and-copy (deferred pages plus the other pages
+	 * written during one window) within the budget, and at least
+	 * defer_share * budget. A deferred page that would have been
+	 * rewritten anyway costs nothing there. */
+	sort_buckets(pl);
+	fresh = (double)st.dirty_last * t_win / st.epoch_s;
+	share_cap = floor(p->defer_share * (double)budget);
+	memset(pl->defer_q, 0, sizeof(pl->defer_q));
+	memset(pl->send_q, 0, sizeof(pl->send_q));
+	for (j = MODEL_BUCKETS; j-- > 0;) {
+		unsigned int b = pl->order[j];
+		double r1 = pl->risk_it[b], room, take;
+
+		if (pl->risk[b] < p->defer_risk || !pl->cnt[b])
+			continue;
+		/* ndef + take + fresh - (sr1 + take * r1) <= margin * budget */
+		room = DEFER_MARGIN * (double)budget - (double)ndef - fresh +
+		       sr1;
+		take = r1 < 1 ? floor(room / (1 - r1)) : (double)pl->cnt[b];
+		if (take < share_cap - (double)ndef)
+			take = share_cap - (double)ndef;
+		if (take > (double)pl->cnt[b])
+			take = (double)pl->cnt[b];
+		if (take > (double)(budget - ndef))
+			take = (double)(budget - ndef);	/* all fit the final */
+		if (take <= 0)
+			break;
+		pl->defer_q[b] = (uint64_t)take;
+		ndef += (uint64_t)take;
+		sr1 += take * r1;
+	}
+	nsend_all = r - ndef;
+
+	/* The iteration it makes. */
 	nsend = nsend_all < window ? nsend_all : window;
 	t_it = (double)nsend * p->page_size / pl->mu;
 	model__risk(pl->m, t_it / p->epoch_s, pl->risk_it);

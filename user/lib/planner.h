@@ -61,11 +61,16 @@
  * stops. A STOP plan lists every dirty page (the final round sends
  * everything still dirty). R = 0 stops at once.
  *
- * Deferral. A dirty page is deferred when its risk_h >= defer_risk, but at
- * most defer_share * budget pages are deferred, the riskiest ones; pages
- * over that cap are sent last. So the deferred set always fits in the
- * stop-and-copy, and an iteration that does not stop sends at least one
- * page.
+ * Deferral. Dirty pages whose risk_h >= defer_risk are deferred, the
+ * riskiest first (by bucket), as many as keep the expected stop-and-copy
+ * within 0.9 * budget: with F the pages written in one window (the last
+ * epoch's dirty count, scaled to the window's length) and r1 a page's risk
+ * over one window, a deferred set D is allowed while
+ * |D| + F - sum_{D} r1 <= 0.9 * budget (a deferred page that would be
+ * rewritten anyway costs the final round nothing). At least
+ * defer_share * budget pages may be deferred in any case, and never more
+ * than the budget: the deferred set always fits in the stop-and-copy, and
+ * an iteration that does not stop sends at least one page.
  *
  * Window. window = max(1, floor(lo * iter_s / page_size)) pages: what the
  * link is expected to carry in one iteration of iter_s seconds (iter_s 0:
