@@ -1,0 +1,388 @@
+// SPDX-License-Identifier: GPL-2.0
+/* test_planner.c - planner invariants: a plan never drops or invents a
+ * dirty page, respects its window, the stop-and-copy sends everything
+ * dirty; the window follows the bandwidth estimate; risky pages wait,
+ * within the cap; non-convergence is detected with advice. */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+
+#include "harness.h"
+#include "planner.h"
+
+#define PAGES 4096
+#define WORDS (PAGES / 64)
+#define HOT 256		/* pages 0..HOT-1 are written every epoch */
+
+static void set_bit(uint64_t *bm, uint64_t p)
+{
+	bm[p / 64] |= 1ULL << (p % 64);
+}
+
+static bool test_bit(const uint64_t *bm, uint64_t p)
+{
+	return bm[p / 64] >> (p % 64) & 1;
+}
+
+static unsigned int rnd(unsigned int *s)
+{
+	*s = *s * 1103515245 + 12345;
+	return *s >> 8;
+}
+
+/* A model that saw 30 epochs: the hot pages every time, plus 20 random
+ * cold pages per epoch. */
+static struct model *trained(void)
+{
+	struct model_params mp;
+	struct model *m;
+	uint64_t bm[WORDS];
+	unsigned int e, i, seed = 7;
+	struct model_epoch ep = { .dirty = bm };
+
+	model_params__default(&mp, PAGES, 4096, 0.1);
+	m = model__new(&mp);
+	if (!m)
+		return NULL;
+	for (e = 0; e < 30; e++) {
+		for (i = 0; i < WORDS; i++)
+			bm[i] = 0;
+		for (i = 0; i < HOT; i++)
+			set_bit(bm, i);
+		for (i = 0; i < 20; i++)
+			set_bit(bm, HOT + rnd(&seed) % (PAGES - HOT));
+		model__update(m, &ep);
+	}
+	return m;
+}
+
+/* bandwidth in pages per second */
+static struct planner *mkplanner(struct model *m, double pages_per_s,
+				 double downtime_s)
+{
+	struct planner_params pp;
+
+	planner_params__default(&pp, PAGES, 4096, downtime_s, 0.1,
+				pages_per_s * 4096);
+	return planner__new(&pp, m);
+}
+
+/* Every dirty page exactly once in send[] or deferred; nothing else. */
+static bool check_partition(const struct plan *p, const uint64_t *dirty)
+{
+	uint8_t seen[PAGES] = { 0 };
+	uint64_t i, nd = 0, ndef = 0;
+	bool ok = true;
+
+	for (i = 0; i < p->nr_send; i++) {
+		uint64_t pg = p->send[i];
+
+		ok &= ASSERT_TRUE(pg < PAGES, "page in range");
+		if (pg >= PAGES)
+			return false;
+		ok &= ASSERT_TRUE(test_bit(dirty, pg), "sent page is dirty");
+		ok &= ASSERT_EQ(seen[pg], 0, "sent once");
+		seen[pg] = 1;
+	}
+	for (i = 0; i < PAGES; i++) {
+		bool d = test_bit(dirty, i), def = test_bit(p->deferred, i);
+
+		nd += d;
+		ndef += def;
+		if (def)
+			ok &= ASSERT_TRUE(d && !seen[i], "deferred = dirty, "
+					  "unsent");
+		if (d && !seen[i] && !def) {
+			ok &= ASSERT_TRUE(false, "a dirty page was dropped");
+			break;
+		}
+	}
+	ok &= ASSERT_EQ(p->dirty, nd, "dirty count");
+	ok &= ASSERT_EQ(p->nr_deferred, ndef, "deferred count");
+	ok &= ASSERT_EQ(p->nr_send + p->nr_deferred, nd, "send + deferred");
+	ok &= ASSERT_LE(p->nr_risky, p->budget, "deferred fit the final");
+	if (p->action == PLAN_SEND)
+		ok &= ASSERT_LE(p->nr_send, p->window, "window respected");
+	else
+		ok &= ASSERT_EQ(p->nr_send, nd, "stop sends all dirty");
+	return ok;
+}
+
+static void test_partition_random(void)
+{
+	struct model *m = trained();
+	struct planner *pl = NULL;
+	struct plan *p = plan__new(PAGES);
+	uint64_t dirty[WORDS];
+	unsigned int round, i, seed = 99, stops = 0, sends = 0;
+
+	if (!ASSERT_NOT_NULL(m, "model") || !ASSERT_NOT_NULL(p, "plan"))
+		goto out;
+	/* 2000 pages/s, 300 ms: budget 600 pages; window 200 (0.1 s). */
+	pl = mkplanner(m, 2000, 0.3);
+	if (!ASSERT_NOT_NULL(pl, "planner"))
+		goto out;
+	for (round = 0; round < 40; round++) {
+		unsigned int n = rnd(&seed) % (round % 2 ? 3000 : 500);
+
+		for (i = 0; i < WORDS; i++)
+			dirty[i] = 0;
+		for (i = 0; i < n; i++)
+			set_bit(dirty, rnd(&seed) % PAGES);
+		if (!ASSERT_OK(planner__plan(pl, dirty, p), "plan"))
+			break;
+		if (!check_partition(p, dirty))
+			break;
+		stops += p->action == PLAN_STOP;
+		sends += p->action == PLAN_SEND;
+		if (p->action == PLAN_SEND)
+			ASSERT_TRUE(p->dirty > p->budget || p->nr_send > 0,
+				    "a SEND plan makes progress");
+	}
+	ASSERT_TRUE(stops > 0 && sends > 0, "both decisions seen");
+	/* All pages dirty (the first iteration) */
+	for (i = 0; i < WORDS; i++)
+		dirty[i] = ~0ULL;
+	ASSERT_OK(planner__plan(pl, dirty, p), "plan all");
+	check_partition(p, dirty);
+	ASSERT_EQ(p->action, PLAN_SEND, "all dirty: iterate");
+out:
+	plan__free(p);
+	planner__free(pl);
+	model__free(m);
+}
+
+/* A small dirty set of hot pages only: nothing to gain, stop; the stop
+ * plan lists every dirty page. */
+static void test_stop_sends_everything(void)
+{
+	struct model *m = trained();
+	struct planner *pl = NULL;
+	struct plan *p = plan__new(PAGES);
+	uint64_t dirty[WORDS] = { 0 };
+	unsigned int i;
+
+	if (!ASSERT_NOT_NULL(m, "model") || !ASSERT_NOT_NULL(p, "plan"))
+		goto out;
+	pl = mkplanner(m, 2000, 0.3);
+	if (!ASSERT_NOT_NULL(pl, "planner"))
+		goto out;
+	for (i = 0; i < 100; i++)
+		set_bit(dirty, i);
+	ASSERT_OK(planner__plan(pl, dirty, p), "plan");
+	ASSERT_EQ(p->action, PLAN_STOP, "stop");
+	check_partition(p, dirty);
+	ASSERT_EQ(p->nr_send, 100, "all 100 dirty pages in the final round");
+	ASSERT_TRUE(fabs(p->downtime_s - 100.0 / 2000) < 1e-9, "downtime");
+	/* Nothing dirty: stop at once. */
+	for (i = 0; i < WORDS; i++)
+		dirty[i] = 0;
+	ASSERT_OK(planner__plan(pl, dirty, p), "plan empty");
+	ASSERT_EQ(p->action, PLAN_STOP, "empty: stop");
+	ASSERT_EQ(p->nr_send, 0, "nothing to send");
+out:
+	plan__free(p);
+	planner__free(pl);
+	model__free(m);
+}
+
+/* The window is lo * iter_s / page with lo = max(mu - sd, mu / 4) and the
+ * EWMA of planner.h. */
+static void test_window_follows_bandwidth(void)
+{
+	struct model *m = trained();
+	struct planner *pl = NULL;
+	struct plan *p = plan__new(PAGES);
+	uint64_t dirty[WORDS];
+	double xs[3] = { 1000, 3000, 2000 }, mu = 0, var = 0, a = 0.3, d, lo;
+	double emu, esd;
+	unsigned int i;
+	struct planner_feedback fb = { .duration_s = 1 };
+
+	if (!ASSERT_NOT_NULL(m, "model") || !ASSERT_NOT_NULL(p, "plan"))
+		goto out;
+	pl = mkplanner(m, 2000, 0.3);
+	if (!ASSERT_NOT_NULL(pl, "planner"))
+		goto out;
+	for (i = 0; i < WORDS; i++)
+		dirty[i] = ~0ULL;
+	ASSERT_OK(planner__plan(pl, dirty, p), "plan");
+	ASSERT_EQ(p->window, 200, "guess: 2000 pages/s x one 0.1 s epoch");
+	for (i = 0; i < 3; i++) {
+		fb.pages_sent = (uint64_t)xs[i];
+		ASSERT_OK(planner__feedback(pl, &fb), "feedback");
+		if (i == 0) {
+			mu = xs[0];
+		} else {
+			d = xs[i] - mu;
+			mu += a * d;
+			var = (1 - a) * (var + a * d * d);
+		}
+	}
+	planner__bandwidth(pl, &emu, &esd);
+	ASSERT_TRUE(fabs(emu - mu * 4096) < 1e-6, "EWMA mean");
+	ASSERT_TRUE(fabs(esd - sqrt(var) * 4096) < 1e-6, "EWMA sd");
+	ASSERT_OK(planner__plan(pl, dirty, p), "plan");
+	lo = fmax(mu - sqrt(var), mu / 4);
+	ASSERT_EQ(p->window, (uint64_t)floor(lo * 4096 * 0.1 / 4096),
+		  "window from the cautious bandwidth");
+	ASSERT_EQ(p->budget, (uint64_t)floor(0.3 * lo), "budget");
+	check_partition(p, dirty);
+	fb.duration_s = 0;
+	ASSERT_EQ(planner__feedback(pl, &fb), -EINVAL, "zero duration");
+	fb.duration_s = 1;
+	fb.bandwidth = -5;
+	ASSERT_EQ(planner__feedback(pl, &fb), -EINVAL, "negative bandwidth");
+	planner__bandwidth(pl, &d, NULL);
+	ASSERT_TRUE(d == emu, "estimate unchanged by bad feedback");
+out:
+	plan__free(p);
+	planner__free(pl);
+	model__free(m);
+}
+
+/* Hot pages wait (within the cap), cold pages go first, in ascending
+ * risk. */
+static void test_risky_pages_wait(void)
+{
+	struct model *m = trained();
+	struct planner *pl = NULL;
+	struct plan *p = plan__new(PAGES);
+	uint64_t dirty[WORDS];
+	unsigned int i;
+	double prev = -1, h;
+
+	if (!ASSERT_NOT_NULL(m, "model") || !ASSERT_NOT_NULL(p, "plan"))
+		goto out;
+	/* 5000 pages/s, 300 ms: budget 1500, cap 750 >= HOT */
+	pl = mkplanner(m, 5000, 0.3);
+	if (!ASSERT_NOT_NULL(pl, "planner"))
+		goto out;
+	for (i = 0; i < WORDS; i++)
+		dirty[i] = ~0ULL;
+	ASSERT_OK(planner__plan(pl, dirty, p), "plan");
+	check_partition(p, dirty);
+	ASSERT_EQ(p->action, PLAN_SEND, "iterate");
+	ASSERT_EQ(p->nr_risky, HOT, "the hot pages wait");
+	for (i = 0; i < HOT; i++)
+		if (!ASSERT_TRUE(test_bit(p->deferred, i), "hot page deferred"))
+			break;
+	h = p->horizon_epochs;
+	for (i = 0; i < p->nr_send; i++) {
+		double r = model__prob(m, p->send[i], h);
+
+		if (!ASSERT_LE(prev, r + 1e-6, "ascending risk"))
+			break;
+		prev = r;
+	}
+	planner__free(pl);
+	/* 1000 pages/s: budget 300, cap 150 < HOT: at most 150 wait. */
+	pl = mkplanner(m, 1000, 0.3);
+	if (!ASSERT_NOT_NULL(pl, "planner"))
+		goto out;
+	ASSERT_OK(planner__plan(pl, dirty, p), "plan");
+	check_partition(p, dirty);
+	ASSERT_EQ(p->nr_risky, 150, "deferral capped at half the budget");
+	planner__free(pl);
+	/* 1500 pages/s: budget 450, half of it 225 < HOT; but the hot pages
+	 * are rewritten every epoch anyway, so deferring all 256 keeps the
+	 * expected final (256 + 276 - 256 = 276) within 0.9 * 450. */
+	pl = mkplanner(m, 1500, 0.3);
+	if (!ASSERT_NOT_NULL(pl, "planner"))
+		goto out;
+	ASSERT_OK(planner__plan(pl, dirty, p), "plan");
+	check_partition(p, dirty);
+	ASSERT_EQ(p->nr_risky, HOT, "all hot pages wait: they cost nothing");
+out:
+	plan__free(p);
+	planner__free(pl);
+	model__free(m);
+}
+
+/* A workload that dirties 2000 random pages per 100 ms epoch against a
+ * link of 1000 pages/s cannot converge: the planner says so after its
+ * progress window, and advises a higher bandwidth and a throttle. */
+static void test_nonconvergence(void)
+{
+	struct model_params mp;
+	struct model *m;
+	struct planner *pl = NULL;
+	struct plan *p = plan__new(PAGES);
+	uint64_t bm[WORDS];
+	struct model_epoch ep = { .dirty = bm };
+	double mu;
+	unsigned int e, i, seed = 3;
+	bool flagged = false;
+
+	model_params__default(&mp, PAGES, 4096, 0.1);
+	m = model__new(&mp);
+	if (!ASSERT_NOT_NULL(m, "model") || !ASSERT_NOT_NULL(p, "plan"))
+		goto out;
+	pl = mkplanner(m, 1000, 0.3);
+	if (!ASSERT_NOT_NULL(pl, "planner"))
+		goto out;
+	for (e = 0; e < 40; e++) {
+		for (i = 0; i < WORDS; i++)
+			bm[i] = 0;
+		for (i = 0; i < 2000; i++)
+			set_bit(bm, rnd(&seed) % PAGES);
+		model__update(m, &ep);
+		ASSERT_OK(planner__plan(pl, bm, p), "plan");
+		if (p->converging)
+			continue;
+		flagged = true;
+		break;
+	}
+	if (!ASSERT_TRUE(flagged, "non-convergence detected"))
+		goto out;
+	ASSERT_EQ(p->action, PLAN_SEND, "keeps planning");
+	planner__bandwidth(pl, &mu, NULL);
+	ASSERT_TRUE(p->need_bandwidth > 2 * mu, "advice: more bandwidth");
+	ASSERT_TRUE(p->throttle > 0.5 && p->throttle < 1, "advice: throttle");
+	printf("  advice: %.0f pages/s (link %.0f), or throttle %.0f%%\n",
+	       p->need_bandwidth / 4096, mu / 4096, p->throttle * 100);
+out:
+	plan__free(p);
+	planner__free(pl);
+	model__free(m);
+}
+
+static void test_rejects(void)
+{
+	struct model *m = trained();
+	struct planner_params pp;
+	struct plan *p = plan__new(PAGES + 1);
+	struct planner *pl = NULL;
+	uint64_t dirty[WORDS] = { 0 };
+
+	if (!ASSERT_NOT_NULL(m, "model") || !ASSERT_NOT_NULL(p, "plan"))
+		goto out;
+	planner_params__default(&pp, PAGES + 1, 4096, 0.3, 0.1, 1e6);
+	ASSERT_TRUE(planner__new(&pp, m) == NULL, "size mismatch");
+	planner_params__default(&pp, PAGES, 4096, 0, 0.1, 1e6);
+	ASSERT_TRUE(planner__new(&pp, m) == NULL, "zero downtime limit");
+	planner_params__default(&pp, PAGES, 4096, 0.3, 0.1, 1e6);
+	pp.defer_risk = 0;
+	ASSERT_TRUE(planner__new(&pp, m) == NULL, "defer_risk 0");
+	pl = mkplanner(m, 1000, 0.3);
+	if (!ASSERT_NOT_NULL(pl, "planner"))
+		goto out;
+	ASSERT_EQ(planner__plan(pl, dirty, p), -EINVAL, "plan of another size");
+	ASSERT_EQ(planner__plan(pl, NULL, p), -EINVAL, "no bitmap");
+	ASSERT_TRUE(plan__new(0) == NULL, "no pages");
+out:
+	plan__free(p);
+	planner__free(pl);
+	model__free(m);
+}
+
+int main(void)
+{
+	RUN_TEST(test_partition_random);
+	RUN_TEST(test_stop_sends_everything);
+	RUN_TEST(test_window_follows_bandwidth);
+	RUN_TEST(test_risky_pages_wait);
+	RUN_TEST(test_nonconvergence);
+	RUN_TEST(test_rejects);
+	return harness_finish();
+}
