@@ -235,10 +235,12 @@ int main(int argc, char **argv)
 			printf("{\"epoch\":%ld,\"t_end\":%.6f,\"ms\":%.1f,"
 			       "\"dirty_pages\":%llu,"
 			       "\"ring_entries\":%llu,\"ring_full\":%llu,"
+			       "\"ring_resyncs\":%llu,"
 			       "\"guest_writes\":%llu}\n", e, mono_s(), ep.run_ms,
 			       (unsigned long long)ep.dirty_pages,
 			       (unsigned long long)ep.ring_entries,
 			       (unsigned long long)ep.ring_full,
+			       (unsigned long long)ep.ring_resyncs,
 			       (unsigned long long)ep.guest_writes);
 		else if (!env.quiet)
 			printf("epoch %ld: %llu dirty pages (%.0f pages/s), "

@@ -468,11 +468,41 @@ static void set_bit(uint64_t *bm, uint64_t bit)
 }
 
 /* Harvest the dirty ring into truth (may be NULL) and reset it. */
+/*
+ * Find where the run of dirty entries starts when it is not at our fetch
+ * index. KVM pushes entries in ring order, so the dirty ones form one
+ * circular run; its start is a dirty entry after a clean one. Seen on this
+ * host's kernel after heavy ring-full traffic (KVM's reset index and ours
+ * part ways); the entries themselves are intact. Returns 1 and moves
+ * ring_fetch there, or 0 if the ring holds no dirty entry.
+ */
+static int resync_ring(struct workvm *vm)
+{
+	uint32_t mask = vm->ring_entries - 1, i;
+
+	for (i = 0; i < vm->ring_entries; i++) {
+		uint32_t at = (vm->ring_fetch + i) & mask;
+		uint32_t prev = (at - 1) & mask;
+
+		if ((vm->ring[at].flags & KVM_DIRTY_GFN_F_DIRTY) &&
+		    !(vm->ring[prev].flags & KVM_DIRTY_GFN_F_DIRTY)) {
+			vm->ring_fetch += i;
+			return 1;
+		}
+	}
+	return 0;
+}
+
 static int harvest_ring(struct workvm *vm, uint64_t *truth,
 			struct workvm_epoch *ep)
 {
 	uint32_t mask = vm->ring_entries - 1, n = 0;
 	int r, tries = 0;
+
+	if (!(__atomic_load_n(&vm->ring[vm->ring_fetch & mask].flags,
+			      __ATOMIC_ACQUIRE) & KVM_DIRTY_GFN_F_DIRTY) &&
+	    resync_ring(vm))
+		ep->ring_resyncs++;
 
 	for (;;) {
 		struct kvm_dirty_gfn *e = &vm->ring[vm->ring_fetch & mask];

@@ -49,6 +49,7 @@ struct workvm_epoch {
 	uint64_t dirty_pages;   /* distinct pages in KVM's log */
 	uint64_t ring_entries;  /* ring mode: entries harvested (with repeats) */
 	uint64_t ring_full;     /* ring mode: KVM_EXIT_DIRTY_RING_FULL exits */
+	uint64_t ring_resyncs;  /* ring mode: dirty run found off our index */
 	uint64_t exits;         /* KVM_RUN returns */
 	uint64_t guest_writes;  /* pattern writes the guest counted */
 	double run_ms;          /* wall time the epoch lasted */
