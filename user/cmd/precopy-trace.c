@@ -477,6 +477,14 @@ int main(int argc, char **argv)
 		fprintf(stderr, "precopy-trace: --qmp applies to QEMU only\n");
 		goto cleanup;
 	}
+	{
+		size_t n = strlen(tg.desc);
+
+		snprintf(tg.desc + n, sizeof(tg.desc) - n, ", %llu MiB in %u "
+			 "memory slot%s", (unsigned long long)
+			 (memmap__ram_pages(&tg.map) * 4096 >> 20),
+			 tg.map.nslots, tg.map.nslots == 1 ? "" : "s");
+	}
 	vm = tracker__add_vm(tr, tg.pid, &tg.map);
 	if (vm < 0) {
 		fprintf(stderr, "precopy-trace: cannot track pid %d: %s\n",
@@ -500,7 +508,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (env.heatmap &&
-	    !(heat = heatmap__new(memmap__pages(&tg.map), 256))) {
+	    !(heat = heatmap__new(memmap__pages(&tg.map), 2048))) {
 		fprintf(stderr, "precopy-trace: out of memory\n");
 		goto cleanup;
 	}
@@ -561,10 +569,11 @@ int main(int argc, char **argv)
 
 		memset(&rep, 0, sizeof(rep));
 		if (heat && heatmap__add_row(heat, now - t0, now - iv_start,
-					     profile__interval_bitmap(prof)) ==
-				    -ENOSPC && !heat_full) {
-			report_out__note(out, "heatmap full: later intervals "
-					 "are not drawn");
+					     profile__interval_bitmap(prof)) &&
+		    !heat_full) {
+			report_out__note(out, "heatmap full (or out of "
+					 "memory): later intervals are not "
+					 "drawn");
 			heat_full = true;
 		}
 		iv_start = now;

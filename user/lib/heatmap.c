@@ -22,8 +22,8 @@ struct heatmap {
 	uint64_t pages, words;
 	unsigned int cols;
 	uint64_t col_pages;  /* pages per column, a multiple of REGION_PAGES */
-	unsigned int rows;
-	float *cells;        /* rows x cols, MiB/s */
+	unsigned int rows, rows_cap;
+	float *cells;        /* rows_cap x cols, MiB/s */
 	double *t_end;       /* per row */
 	double *t_len;
 };
@@ -42,10 +42,9 @@ struct heatmap *heatmap__new(uint64_t pages, unsigned int max_cols)
 	h->words = (pages + 63) / 64;
 	h->col_pages = ((regions + max_cols - 1) / max_cols) * REGION_PAGES;
 	h->cols = (unsigned int)((pages + h->col_pages - 1) / h->col_pages);
-	h->cells = calloc((size_t)HEATMAP_MAX_ROWS * h->cols, sizeof(float));
 	h->t_end = calloc(HEATMAP_MAX_ROWS, sizeof(double));
 	h->t_len = calloc(HEATMAP_MAX_ROWS, sizeof(double));
-	if (!h->cells || !h->t_end || !h->t_len) {
+	if (!h->t_end || !h->t_len) {
 		heatmap__free(h);
 		return NULL;
 	}
@@ -70,7 +69,20 @@ int heatmap__add_row(struct heatmap *h, double t_s, double seconds,
 
 	if (h->rows >= HEATMAP_MAX_ROWS)
 		return -ENOSPC;
+	if (h->rows == h->rows_cap) {
+		unsigned int cap = h->rows_cap ? h->rows_cap * 2 : 64;
+		float *cells;
+
+		if (cap > HEATMAP_MAX_ROWS)
+			cap = HEATMAP_MAX_ROWS;
+		cells = realloc(h->cells, (size_t)cap * h->cols * sizeof(float));
+		if (!cells)
+			return -ENOMEM;
+		h->cells = cells;
+		h->rows_cap = cap;
+	}
 	row = h->cells + (size_t)h->rows * h->cols;
+	memset(row, 0, h->cols * sizeof(float));
 	for (w = 0; w < h->words; w++) {
 		uint64_t bits = bitmap[w];
 
@@ -127,7 +139,7 @@ int heatmap__write_svg(const struct heatmap *h, const char *path,
 		       const char *title, char *err, size_t errlen)
 {
 	double lo = INFINITY, hi = 0, cw, rh, llo, lhi;
-	unsigned int r, c, i, rows = h->rows ? h->rows : 1;
+	unsigned int r, c, i, rows = h->rows ? h->rows : 1, cols = 0;
 	char tmp[4096 + 8], col[8];
 	FILE *f;
 	int ret = 0;
@@ -137,7 +149,13 @@ int heatmap__write_svg(const struct heatmap *h, const char *path,
 			lo = h->cells[i];
 		if (h->cells[i] > hi)
 			hi = h->cells[i];
+		if (h->cells[i] > 0 && i % h->cols >= cols)
+			cols = i % h->cols + 1;
 	}
+	/* Draw up to the highest span ever dirtied (a VMM's ROM slots at the
+	 * top of 4 GiB would squeeze RAM into a sliver), at least 1/8. */
+	if (cols < (h->cols + 7) / 8)
+		cols = (h->cols + 7) / 8;
 	if (!(hi > 0)) {
 		lo = 0.01;
 		hi = 1;
@@ -146,7 +164,7 @@ int heatmap__write_svg(const struct heatmap *h, const char *path,
 		lo = hi / 10;
 	llo = log10(lo);
 	lhi = log10(hi);
-	cw = (double)PLOT_W / h->cols;
+	cw = (double)PLOT_W / cols;
 	rh = (double)PLOT_H / rows;
 
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp)) {
@@ -170,7 +188,7 @@ int heatmap__write_svg(const struct heatmap *h, const char *path,
 	xml_text(f, title);
 	fprintf(f, "</text>\n<g shape-rendering=\"crispEdges\">\n");
 	for (r = 0; r < h->rows; r++)
-		for (c = 0; c < h->cols; c++) {
+		for (c = 0; c < cols; c++) {
 			double v = h->cells[(size_t)r * h->cols + c];
 
 			if (v <= 0)
@@ -186,8 +204,7 @@ int heatmap__write_svg(const struct heatmap *h, const char *path,
 	/* x axis: guest-physical address */
 	for (i = 0; i <= 4; i++) {
 		double x = LEFT + PLOT_W * i / 4.0;
-		uint64_t gpa = (uint64_t)(h->cols * h->col_pages * i / 4.0) *
-			       4096;
+		uint64_t gpa = (uint64_t)(cols * h->col_pages * i / 4.0) * 4096;
 
 		fprintf(f, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" "
 			"stroke=\"black\"/><text x=\"%.1f\" y=\"%d\" "
@@ -196,8 +213,9 @@ int heatmap__write_svg(const struct heatmap *h, const char *path,
 			gpa);
 	}
 	fprintf(f, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">"
-		"guest-physical address (%" PRIu64 " KiB per column)</text>\n",
-		LEFT + PLOT_W / 2, TOP + PLOT_H + 40, h->col_pages * 4);
+		"guest-physical address (%" PRIu64 " KiB per column%s)</text>\n",
+		LEFT + PLOT_W / 2, TOP + PLOT_H + 40, h->col_pages * 4,
+		cols < h->cols ? "; nothing dirtied above" : "");
 	/* y axis: time */
 	for (i = 0; i <= 4 && h->rows; i++) {
 		unsigned int row = (unsigned int)((h->rows - 1) * i / 4.0);

@@ -28,7 +28,8 @@ void heatmap__free(struct heatmap *h);
 /*
  * heatmap__add_row() adds one interval that ended at t_s (seconds since the
  * start) and lasted `seconds`, from the bitmap of pages dirtied in it.
- * Returns 0, or -ENOSPC after HEATMAP_MAX_ROWS rows (the row is dropped).
+ * Returns 0, or -ENOSPC after HEATMAP_MAX_ROWS rows, -ENOMEM (the row is
+ * dropped).
  */
 int heatmap__add_row(struct heatmap *h, double t_s, double seconds,
 		     const uint64_t *bitmap);

@@ -63,8 +63,8 @@ void report_out__banner(struct report_out *o, const char *target,
 		json_str(o->f, hooks);
 		fprintf(o->f, ",\"pages\":%" PRIu64 "}\n", pages);
 	} else {
-		fprintf(o->f, "Tracing %s, %" PRIu64 " pages of guest-physical "
-			"space\n%s\n", target, pages, hooks);
+		fprintf(o->f, "Tracing %s; page space %" PRIu64 " pages\n%s\n",
+			target, pages, hooks);
 	}
 	fflush(o->f);
 }
@@ -99,8 +99,9 @@ static void forecast_text(FILE *f, const struct report *r)
 	if (!r->forecast_ok) {
 		fprintf(f, "no data");
 	} else if (fc->converges) {
-		fprintf(f, "converges in %u iterations, total %.2f s, downtime "
-			"%.0f ms, %" PRIu64 " pages sent", fc->iterations,
+		fprintf(f, "converges in %u iteration%s, total %.2f s, "
+			"downtime %.0f ms, %" PRIu64 " pages sent", fc->iterations,
+			fc->iterations == 1 ? "" : "s",
 			fc->total_s, fc->downtime_s * 1e3, fc->pages_sent);
 	} else {
 		fprintf(f, "WILL NOT CONVERGE (%" PRIu64 " pages redirtied "
@@ -139,7 +140,7 @@ static void emit_live(struct report_out *o, const struct report *r)
 	unsigned int i;
 
 	fprintf(o->f, "\033[H\033[J");
-	fprintf(o->f, "precopy-trace: %s, %" PRIu64 " guest-physical pages\n"
+	fprintf(o->f, "precopy-trace: %s; page space %" PRIu64 " pages\n"
 		"%s\n", o->target, o->pages, o->hooks);
 	if (r->logging)
 		fprintf(o->f, "dirty logging: %s\n", r->logging);
@@ -165,7 +166,7 @@ static void emit_live(struct report_out *o, const struct report *r)
 			iv->top[i].pages,
 			iv->dirty_pages ? 100.0 * iv->top[i].pages /
 						  iv->dirty_pages : 0);
-	fprintf(o->f, "\nper vCPU:\n");
+	fprintf(o->f, "\nper vCPU (pages it dirtied first in their epoch):\n");
 	for (i = 0; i < r->nvcpus; i++) {
 		if (r->vcpus[i].vcpu < 0)
 			fprintf(o->f, "  (unattributed)");
