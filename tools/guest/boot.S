@@ -57,7 +57,7 @@ _start:
 	jmp	2b
 	.size _start, . - _start
 
-/* CPU exception stubs: push (error code or 0), vector; common handler. */
+/* CPU exception entry points: push (error code or 0), vector; common handler. */
 	.text
 .macro isr_noerr n
 isr\n:	pushl	$0
