@@ -1,0 +1,373 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * plan_ring.h - the shared-memory plan ring between precopy-plan (the
+ * planner) and a patched QEMU (the migration), version 1, and the small
+ * consumer library QEMU uses (plan_ring.c). Depends on libc and C11 atomics
+ * only, so QEMU compiles both files as they are.
+ *
+ * ===========================================================================
+ * The file
+ * ===========================================================================
+ *
+ * One regular file, normally under /dev/shm, mode 0600, created and sized
+ * by the planner (plan_serve.h). Whoever opens it checks that it is a
+ * regular file owned by its own effective uid with no group/other access,
+ * and refuses it otherwise. All integers are native-endian (both ends run
+ * on one host). Sections, at the offsets the header gives, each aligned to
+ * PLAN_RING_ALIGN:
+ *
+ *   header   struct plan_ring_hdr: sizes, offsets, liveness, counters
+ *   layout   QEMU -> planner: RAM layout (struct plan_ring_layout)
+ *   events   QEMU -> planner: SPSC ring of struct plan_ring_event
+ *   sync     QEMU -> planner: the dirty bitmaps of the last sync
+ *   plans    planner -> QEMU: SPSC ring of plan slots
+ *
+ * Page identity. A page index is QEMU's ram_addr_t / page_size: RAMBlock
+ * `b` holds pages [b.ram_page, b.ram_page + b.pages). The layout maps them
+ * to guest-physical addresses and KVM memory slots, so a planner that
+ * tracks guest-physical pages (the eBPF tracker) can translate.
+ *
+ * Liveness and staleness.
+ *   - The planner writes planner_heartbeat_ns (CLOCK_MONOTONIC) at least
+ *     every PLAN_RING_HEARTBEAT_NS and 0 when it exits cleanly. A plan is
+ *     only used while the heartbeat is younger than PLAN_RING_STALE_NS.
+ *   - QEMU increments qemu_generation when a migration starts using the
+ *     ring; every event carries it, and a plan is only used for the
+ *     generation and the iteration (QEMU's dirty-sync count) it names.
+ *
+ * Plans. Per iteration: the window (pages the iteration is expected to
+ * send), the send order as page ranges, and the deferred set as ascending
+ * disjoint ranges. Ranges, not bitmaps: order matters and a bitmap has
+ * none; a 1 TiB guest has 2^28 pages (a 32 MiB bitmap per plan), while a
+ * plan holds at most one window (what the link carries in one iteration,
+ * e.g. 300k pages at 10 Gbit/s in 1 s) plus a deferred set bounded by the
+ * downtime budget (what fits in the stop-and-copy), and dirty pages come in
+ * runs, so ranges are both smaller and ordered. Pages in neither list are
+ * sent after the ordered ones, in QEMU's own order. A plan never removes a
+ * page from QEMU's dirty bitmap: deferred pages stay dirty, count towards
+ * the switchover decision and are all sent by the stop-and-copy.
+ *
+ * Sync bitmaps. At each bitmap sync QEMU writes `dirty` (its migration
+ * bitmap after the sync: the pages still to send) and `fresh` (the pages
+ * the sync found written since the previous one and that were not already
+ * dirty), over layout.ram_pages pages, under a sequence lock. Under TCG no
+ * KVM hook fires and these bitmaps are how the planner learns the guest's
+ * writes; under KVM the planner learns from its tracker and plans over
+ * `dirty`.
+ *
+ * Rings. plan_head/ev_head are written by the producer only, plan_tail/
+ * ev_tail by the consumer only (release stores; the other side acquires).
+ * Slot i lives at index i % slots. The producer writes slot head % slots
+ * only while head - tail < slots, so a slot the consumer holds is never
+ * rewritten; a full event ring drops the event (ev_dropped counts it).
+ */
+#ifndef PRECOPY_PLAN_RING_H
+#define PRECOPY_PLAN_RING_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define PLAN_RING_MAGIC		0x474e49524c504350ULL	/* "PCPLRING" */
+#define PLAN_RING_VERSION	1u
+#define PLAN_RING_ALIGN		4096u
+#define PLAN_RING_HEARTBEAT_NS	200000000ULL	/* planner beats this often */
+#define PLAN_RING_STALE_NS	2000000000ULL	/* older heartbeat: stale */
+#define PLAN_RING_NAME_LEN	48
+#define PLAN_RING_NO_GPA	UINT64_MAX
+/* Limits a consumer accepts; a header beyond them is refused. */
+#define PLAN_RING_MAX_PAGES	(1ULL << 40)	/* 4 PiB of 4 KiB pages */
+#define PLAN_RING_MAX_RANGES	(1ULL << 24)
+#define PLAN_RING_MAX_SLOTS	64u
+#define PLAN_RING_MAX_BLOCKS	1024u
+
+struct plan_ring_hdr {
+	/* fixed at creation by the planner; checked by plan_ring_check() */
+	uint64_t magic;		/* PLAN_RING_MAGIC */
+	uint32_t version;	/* PLAN_RING_VERSION */
+	uint32_t hdr_size;	/* sizeof(struct plan_ring_hdr) */
+	uint64_t file_size;	/* bytes; = plan_ring_file_size(...) */
+	uint32_t page_size;	/* bytes per page index (4096) */
+	uint32_t plan_slots;	/* power of two, 2..PLAN_RING_MAX_SLOTS */
+	uint32_t ev_slots;	/* power of two, 2..65536 */
+	uint32_t max_blocks;	/* layout entries, 1..PLAN_RING_MAX_BLOCKS */
+	uint64_t max_pages;	/* page indices are < max_pages */
+	uint64_t max_ranges;	/* per plan, send + deferred */
+	uint64_t layout_off, ev_off, sync_off, plan_off; /* section offsets */
+	uint64_t plan_slot_size; /* bytes per plan slot */
+	uint32_t owner_uid;	/* the creator's euid (informative) */
+	uint32_t reserved0;
+	uint64_t reserved[4];
+
+	/* live fields, one writer each */
+	_Alignas(64) _Atomic uint64_t planner_heartbeat_ns; /* planner */
+	_Atomic uint32_t planner_pid;			/* planner */
+	_Alignas(64) _Atomic uint64_t plan_head;	/* planner */
+	_Alignas(64) _Atomic uint64_t plan_tail;	/* QEMU */
+	_Alignas(64) _Atomic uint64_t ev_head;		/* QEMU */
+	_Alignas(64) _Atomic uint64_t ev_tail;		/* planner */
+	_Alignas(64) _Atomic uint64_t qemu_generation;	/* QEMU */
+	_Atomic uint32_t qemu_pid;			/* QEMU */
+	/* QEMU's counters, per ring lifetime (informative) */
+	_Atomic uint64_t plans_used;	/* iterations that followed a plan */
+	_Atomic uint64_t fallback_none;	/* ... with no plan for them */
+	_Atomic uint64_t fallback_stale; /* ... whose plan was stale */
+	_Atomic uint64_t rejected;	/* malformed plans or sections */
+	_Atomic uint64_t ev_dropped;	/* events lost to a full ring */
+};
+
+/* One guest-physical mapping of (part of) a RAMBlock. A block mapped at
+ * several addresses has several entries; a block that is not mapped
+ * (gpa PLAN_RING_NO_GPA) still migrates and has one entry. */
+struct plan_ring_block {
+	char name[PLAN_RING_NAME_LEN];	/* RAMBlock idstr, NUL-terminated */
+	uint64_t ram_page;	/* page index of the mapping's first page */
+	uint64_t pages;		/* length of the mapping in pages */
+	uint64_t gpa;		/* guest-physical byte address, or NO_GPA */
+	int32_t kvm_slot;	/* KVM memory slot (as_id << 16 | id), -1 */
+	uint32_t flags;		/* 0 */
+};
+
+struct plan_ring_layout {
+	_Atomic uint64_t seq;	/* sequence lock: odd while QEMU writes */
+	uint64_t generation;	/* qemu_generation it belongs to */
+	uint64_t ram_pages;	/* highest page index + 1 */
+	uint32_t nr;		/* entries used, <= max_blocks */
+	uint32_t accel;		/* enum plan_ring_accel */
+	uint64_t reserved[4];
+	struct plan_ring_block blocks[]; /* max_blocks */
+};
+
+enum plan_ring_accel {
+	PLAN_ACCEL_UNKNOWN = 0,
+	PLAN_ACCEL_KVM = 1,
+	PLAN_ACCEL_TCG = 2,
+};
+
+enum plan_ring_event_type {
+	PLAN_EV_START = 1,	/* migration started; layout published */
+	PLAN_EV_SYNC = 2,	/* bitmap synced: iteration `iteration - 1`
+				 * ended, `iteration` begins; sync bitmaps
+				 * published */
+	PLAN_EV_COMPLETE = 3,	/* stop-and-copy done, or the migration
+				 * ended otherwise (flags: 1 = failed) */
+};
+
+struct plan_ring_event {
+	uint32_t type;		/* enum plan_ring_event_type */
+	uint32_t flags;
+	uint64_t generation;	/* qemu_generation */
+	uint64_t iteration;	/* QEMU's dirty-sync count after the event */
+	uint64_t time_ns;	/* CLOCK_MONOTONIC */
+	uint64_t bytes_total;	/* RAM bytes transferred so far */
+	uint64_t pages_sent;	/* pages sent in the iteration that ended */
+	uint64_t iter_ns;	/* wall time of the iteration that ended */
+	uint64_t bandwidth;	/* bytes/s QEMU measured; 0 unknown */
+	uint64_t remaining;	/* dirty pages left after the event */
+	uint64_t plan_id;	/* plan the ended iteration followed; 0 none */
+	uint64_t fallbacks;	/* none + stale + rejected so far */
+	uint64_t reserved[5];
+};
+
+struct plan_ring_sync {
+	_Atomic uint64_t seq;	/* sequence lock: odd while QEMU writes */
+	uint64_t generation;
+	uint64_t iteration;	/* dirty-sync count */
+	uint64_t pages;		/* bits valid in each bitmap */
+	uint64_t dirty_count;	/* bits set in dirty */
+	uint64_t fresh_count;	/* bits set in fresh */
+	uint64_t reserved[2];
+	/* followed by uint64_t dirty[W] and uint64_t fresh[W],
+	 * W = plan_ring_words(max_pages); page p = bit p % 64 of word p / 64 */
+};
+
+enum plan_ring_action {
+	PLAN_ACT_SEND = 0,	/* follow the order, keep deferred pages */
+	PLAN_ACT_STOP = 1,	/* advice: the planner would stop now */
+};
+
+struct plan_ring_range {
+	uint64_t start;		/* first page index */
+	uint64_t len;		/* pages, >= 1 */
+};
+
+struct plan_ring_plan {
+	uint64_t id;		/* > 0, increasing */
+	uint64_t generation;	/* qemu_generation it was made for */
+	uint64_t iteration;	/* dirty-sync count it was made for */
+	uint32_t action;	/* enum plan_ring_action */
+	uint32_t flags;		/* 0 */
+	uint64_t window;	/* pages this iteration may send */
+	uint64_t nr_send;	/* send ranges, in sending order */
+	uint64_t nr_deferred;	/* deferred ranges, ascending, disjoint */
+	uint64_t send_pages;	/* sum of the send ranges' lengths */
+	uint64_t deferred_pages; /* sum of the deferred ranges' lengths */
+	uint64_t created_ns;	/* CLOCK_MONOTONIC */
+	uint64_t checksum;	/* plan_ring_checksum() of the plan */
+	uint64_t reserved[5];
+	struct plan_ring_range ranges[]; /* nr_send, then nr_deferred */
+};
+
+_Static_assert(sizeof(struct plan_ring_block) == 80, "ABI");
+_Static_assert(sizeof(struct plan_ring_event) == 128, "ABI");
+_Static_assert(sizeof(struct plan_ring_sync) == 64, "ABI");
+_Static_assert(sizeof(struct plan_ring_plan) == 128, "ABI");
+_Static_assert(sizeof(struct plan_ring_range) == 16, "ABI");
+
+/* ---------------------------------------------------------------------------
+ * Shared helpers (both ends)
+ */
+
+/* Words of a bitmap of `pages` bits. */
+static inline uint64_t plan_ring_words(uint64_t pages)
+{
+	return (pages + 63) / 64;
+}
+
+/*
+ * Fill the fixed part of *h (zeroing the rest) for a ring of the given
+ * capacities: offsets, slot size and file_size. Returns 0, or -1 when a
+ * capacity is out of the limits above (slots not a power of two, ...).
+ */
+int plan_ring_layout_sizes(struct plan_ring_hdr *h, uint64_t max_pages,
+			   uint64_t max_ranges, uint32_t plan_slots,
+			   uint32_t ev_slots, uint32_t max_blocks,
+			   uint32_t page_size);
+
+/*
+ * Check a header read from a ring file of `size` bytes: magic, version,
+ * sizes within the limits, offsets and sections inside the file and
+ * consistent with plan_ring_layout_sizes(). Returns 0, or -1 with *why set
+ * to a static one-line reason (why may be NULL). Reads only the fixed part,
+ * never beyond min(size, sizeof(*h)).
+ */
+int plan_ring_check(const void *buf, size_t size, const char **why);
+
+/* FNV-1a 64 over the plan with its checksum field taken as 0 and its
+ * nr_send + nr_deferred ranges (the caller guarantees they are readable). */
+uint64_t plan_ring_checksum(const struct plan_ring_plan *p);
+
+/*
+ * Validate a plan copied out of a slot, for a ring of `ram_pages` pages and
+ * `max_ranges` ranges: counts within max_ranges, every range non-empty and
+ * inside [0, ram_pages), the sums match, deferred ranges ascending and
+ * disjoint, and the checksum. Returns 0, or -1 with *why set.
+ */
+int plan_ring_plan_check(const struct plan_ring_plan *p, uint64_t ram_pages,
+			 uint64_t max_ranges, const char **why);
+
+/* Section pointers of a mapped ring (no checks; see plan_ring_check). */
+static inline struct plan_ring_layout *plan_ring_layout_of(struct plan_ring_hdr *h)
+{
+	return (struct plan_ring_layout *)((char *)h + h->layout_off);
+}
+static inline struct plan_ring_event *plan_ring_events_of(struct plan_ring_hdr *h)
+{
+	return (struct plan_ring_event *)((char *)h + h->ev_off);
+}
+static inline struct plan_ring_sync *plan_ring_sync_of(struct plan_ring_hdr *h)
+{
+	return (struct plan_ring_sync *)((char *)h + h->sync_off);
+}
+static inline uint64_t *plan_ring_sync_dirty(struct plan_ring_hdr *h)
+{
+	return (uint64_t *)(plan_ring_sync_of(h) + 1);
+}
+static inline uint64_t *plan_ring_sync_fresh(struct plan_ring_hdr *h)
+{
+	return plan_ring_sync_dirty(h) + plan_ring_words(h->max_pages);
+}
+static inline struct plan_ring_plan *plan_ring_slot(struct plan_ring_hdr *h,
+						    uint64_t i)
+{
+	return (struct plan_ring_plan *)((char *)h + h->plan_off +
+		(i & (h->plan_slots - 1)) * h->plan_slot_size);
+}
+
+/* CLOCK_MONOTONIC in ns. */
+uint64_t plan_ring_now_ns(void);
+
+/* ---------------------------------------------------------------------------
+ * Consumer (QEMU) side
+ */
+
+struct plan_ring {
+	struct plan_ring_hdr *hdr;	/* the mapping, NULL when closed */
+	size_t size;
+	int fd;
+	uint64_t generation;		/* this migration's, after attach */
+	uint64_t ram_pages;		/* as published in the layout */
+	struct plan_ring_plan *plan;	/* private copy of the current plan */
+	uint64_t plan_iteration;	/* iteration the copy is for; 0 none */
+};
+
+/*
+ * Open and map the ring at `path` for the consumer. Refuses (returns -1
+ * with *why set, errno set) a path that is not a regular file (symlinks
+ * are not followed), is owned by another uid, has group/other permission
+ * bits, or whose header fails plan_ring_check(). On success returns 0 and
+ * fills *r (a private plan buffer is allocated).
+ */
+int plan_ring_open(struct plan_ring *r, const char *path, const char **why);
+
+/* Unmap and free; safe on a closed or zeroed ring. */
+void plan_ring_close(struct plan_ring *r);
+
+/* Start a migration on the ring: bump qemu_generation, set qemu_pid.
+ * Returns the new generation. */
+uint64_t plan_ring_attach(struct plan_ring *r, uint32_t pid);
+
+/*
+ * Publish the RAM layout (nr entries, truncated to max_blocks) for this
+ * generation, and ram_pages. Returns 0, or -1 when ram_pages exceeds the
+ * ring's max_pages (then no plan can be used: callers fall back).
+ */
+int plan_ring_publish_layout(struct plan_ring *r,
+			     const struct plan_ring_block *blocks, uint32_t nr,
+			     uint64_t ram_pages, uint32_t accel);
+
+/* Push an event (generation filled in). Returns 0, or -1 when the ring is
+ * full (ev_dropped counted). */
+int plan_ring_push_event(struct plan_ring *r, struct plan_ring_event *ev);
+
+/*
+ * Sync bitmaps: plan_ring_sync_begin() opens the write (seq odd) and
+ * returns the zeroed dirty and fresh bitmaps (ram_pages bits) to fill;
+ * plan_ring_sync_end() closes it with the counts. begin returns -1 when no
+ * layout was published.
+ */
+int plan_ring_sync_begin(struct plan_ring *r, uint64_t iteration,
+			 uint64_t **dirty, uint64_t **fresh);
+void plan_ring_sync_end(struct plan_ring *r, uint64_t dirty_count,
+			uint64_t fresh_count);
+
+enum plan_ring_take {
+	PLAN_TAKE_OK = 0,	/* r->plan holds a valid plan for iteration */
+	PLAN_TAKE_NONE = 1,	/* no plan for this iteration (yet) */
+	PLAN_TAKE_STALE = 2,	/* the planner's heartbeat is too old */
+	PLAN_TAKE_BAD = 3,	/* a malformed plan was rejected */
+};
+
+/*
+ * Look for the plan of `iteration` (this generation): takes every
+ * published slot, keeps the newest, releases the slots; copies the plan
+ * into r->plan and validates it there, so later writes to the ring cannot
+ * change it. Plans for other generations or iterations are skipped.
+ * Counts `rejected` for a malformed plan. Does not count fallbacks: the
+ * caller does, once per iteration (plan_ring_count_fallback).
+ */
+enum plan_ring_take plan_ring_take(struct plan_ring *r, uint64_t iteration,
+				   const char **why);
+
+/* Count one iteration under `t`: OK counts plans_used, the others their
+ * fallback counter. */
+void plan_ring_count(struct plan_ring *r, enum plan_ring_take t);
+
+/*
+ * For page index `page`: if it lies in a deferred range of the plan p,
+ * return the end of that range (first page after it); else return page.
+ * O(log nr_deferred).
+ */
+uint64_t plan_ring_deferred_end(const struct plan_ring_plan *p, uint64_t page);
+
+#endif /* PRECOPY_PLAN_RING_H */
