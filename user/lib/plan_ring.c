@@ -266,7 +266,11 @@ int plan_ring_open(struct plan_ring *r, const char *path, const char **why)
 		goto fail;
 	}
 	r->plan = malloc(((struct plan_ring_hdr *)map)->plan_slot_size);
-	if (!r->plan) {
+	r->spare = malloc(((struct plan_ring_hdr *)map)->plan_slot_size);
+	if (!r->plan || !r->spare) {
+		free(r->plan);
+		free(r->spare);
+		r->plan = r->spare = NULL;
 		err = ENOMEM;
 		*why = "out of memory for the plan copy";
 		goto fail;
@@ -291,6 +295,7 @@ void plan_ring_close(struct plan_ring *r)
 	if (r->fd >= 0 && r->hdr)
 		close(r->fd);
 	free(r->plan);
+	free(r->spare);
 	memset(r, 0, sizeof(*r));
 	r->fd = -1;
 }
@@ -304,6 +309,7 @@ uint64_t plan_ring_attach(struct plan_ring *r, uint32_t pid)
 						  memory_order_acq_rel) + 1;
 	r->ram_pages = 0;
 	r->plan_iteration = 0;
+	r->last = PLAN_TAKE_NONE;
 	return r->generation;
 }
 
@@ -384,67 +390,104 @@ void plan_ring_sync_end(struct plan_ring *r, uint64_t dirty_count,
 	atomic_store_explicit(&s->seq, (seq | 1) + 1, memory_order_release);
 }
 
+/* Copy slot `i` into r->spare and check it; PLAN_TAKE_OK or _BAD. */
+static enum plan_ring_take copy_slot(struct plan_ring *r, uint64_t i,
+				     const char **why)
+{
+	struct plan_ring_hdr *h = r->hdr;
+	struct plan_ring_plan *slot = plan_ring_slot(h, i), *p = r->spare;
+	uint64_t nranges;
+
+	memcpy(p, slot, sizeof(*p));
+	nranges = p->nr_send + p->nr_deferred;
+	if (p->nr_send > h->max_ranges || p->nr_deferred > h->max_ranges ||
+	    nranges > h->max_ranges) {
+		*why = "more plan ranges than the ring holds";
+		return PLAN_TAKE_BAD;
+	}
+	memcpy(p->ranges, slot->ranges, nranges * sizeof(struct plan_ring_range));
+	if (plan_ring_plan_check(p, r->ram_pages, h->max_ranges, why))
+		return PLAN_TAKE_BAD;
+	return PLAN_TAKE_OK;
+}
+
 enum plan_ring_take plan_ring_take(struct plan_ring *r, uint64_t iteration,
 				   const char **why)
 {
 	struct plan_ring_hdr *h = r->hdr;
-	struct plan_ring_plan *slot;
-	uint64_t head, tail, nranges, beat, now;
+	struct plan_ring_plan *tmp;
+	uint64_t head, tail, beat, now;
+	enum plan_ring_take t;
 	const char *dummy;
 
 	if (!why)
 		why = &dummy;
 	*why = NULL;
-	if (r->plan_iteration == iteration)
-		return PLAN_TAKE_OK;
+	if (r->plan_iteration != iteration) {
+		if (r->plan_iteration)	/* the plan of an earlier iteration */
+			r->last = PLAN_TAKE_NONE;
+		r->plan_iteration = 0;
+	}
 	if (!r->ram_pages) {
 		*why = "no layout published";
-		return PLAN_TAKE_NONE;
+		return r->last = PLAN_TAKE_NONE;
 	}
 	head = atomic_load_explicit(&h->plan_head, memory_order_acquire);
 	tail = atomic_load_explicit(&h->plan_tail, memory_order_relaxed);
+	if (head == tail)
+		goto keep;
 	if (head - tail > h->plan_slots) {
 		/* a producer that broke the protocol, or garbage */
-		atomic_fetch_add_explicit(&h->rejected, 1, memory_order_relaxed);
 		atomic_store_explicit(&h->plan_tail, head, memory_order_release);
+		atomic_fetch_add_explicit(&h->rejected, 1, memory_order_relaxed);
 		*why = "plan ring indices corrupt";
-		return PLAN_TAKE_BAD;
+		r->last = PLAN_TAKE_BAD;
+		goto keep;
 	}
-	if (head == tail) {
-		*why = "no plan published";
-		return PLAN_TAKE_NONE;
-	}
-	/* the newest published slot; older ones are stale by construction */
-	slot = plan_ring_slot(h, head - 1);
-	memcpy(r->plan, slot, sizeof(*slot));
-	nranges = r->plan->nr_send + r->plan->nr_deferred;
-	if (r->plan->nr_send > h->max_ranges ||
-	    r->plan->nr_deferred > h->max_ranges || nranges > h->max_ranges) {
-		atomic_store_explicit(&h->plan_tail, head, memory_order_release);
-		atomic_fetch_add_explicit(&h->rejected, 1, memory_order_relaxed);
-		*why = "more plan ranges than the ring holds";
-		return PLAN_TAKE_BAD;
-	}
-	memcpy(r->plan->ranges, slot->ranges,
-	       nranges * sizeof(struct plan_ring_range));
+	/* the newest published slot; older ones are superseded */
+	t = copy_slot(r, head - 1, why);
 	atomic_store_explicit(&h->plan_tail, head, memory_order_release);
-	if (plan_ring_plan_check(r->plan, r->ram_pages, h->max_ranges, why)) {
+	if (t != PLAN_TAKE_OK) {
 		atomic_fetch_add_explicit(&h->rejected, 1, memory_order_relaxed);
-		return PLAN_TAKE_BAD;
+		r->last = PLAN_TAKE_BAD;
+		goto keep;
 	}
-	if (r->plan->generation != r->generation ||
-	    r->plan->iteration != iteration) {
+	if (r->spare->generation != r->generation ||
+	    r->spare->iteration != iteration) {
 		*why = "plan made for another iteration";
-		return PLAN_TAKE_NONE;
+		r->last = PLAN_TAKE_NONE;
+		goto keep;
 	}
 	beat = atomic_load_explicit(&h->planner_heartbeat_ns, memory_order_acquire);
 	now = plan_ring_now_ns();
 	if (!beat || (now > beat && now - beat > PLAN_RING_STALE_NS)) {
 		*why = "planner heartbeat stale";
-		return PLAN_TAKE_STALE;
+		r->last = PLAN_TAKE_STALE;
+		goto keep;
 	}
+	tmp = r->plan;
+	r->plan = r->spare;
+	r->spare = tmp;
 	r->plan_iteration = iteration;
 	return PLAN_TAKE_OK;
+keep:
+	if (r->plan_iteration == iteration)
+		return PLAN_TAKE_OK;
+	if (r->last == PLAN_TAKE_BAD) {
+		if (!*why)
+			*why = "a malformed plan was rejected";
+		return PLAN_TAKE_BAD;
+	}
+	beat = atomic_load_explicit(&h->planner_heartbeat_ns, memory_order_acquire);
+	now = plan_ring_now_ns();
+	if (!beat || (now > beat && now - beat > PLAN_RING_STALE_NS)) {
+		if (!*why)
+			*why = "planner heartbeat stale";
+		return r->last = PLAN_TAKE_STALE;
+	}
+	if (!*why)
+		*why = "no plan for this iteration";
+	return r->last = PLAN_TAKE_NONE;
 }
 
 void plan_ring_count(struct plan_ring *r, enum plan_ring_take t)

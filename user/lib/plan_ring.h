@@ -291,6 +291,13 @@ uint64_t plan_ring_now_ns(void);
  * Consumer (QEMU) side
  */
 
+enum plan_ring_take {
+	PLAN_TAKE_OK = 0,	/* r->plan holds a valid plan for iteration */
+	PLAN_TAKE_NONE = 1,	/* no plan for this iteration (yet) */
+	PLAN_TAKE_STALE = 2,	/* the planner's heartbeat is too old */
+	PLAN_TAKE_BAD = 3,	/* a malformed plan was rejected */
+};
+
 struct plan_ring {
 	struct plan_ring_hdr *hdr;	/* the mapping, NULL when closed */
 	size_t size;
@@ -298,7 +305,9 @@ struct plan_ring {
 	uint64_t generation;		/* this migration's, after attach */
 	uint64_t ram_pages;		/* as published in the layout */
 	struct plan_ring_plan *plan;	/* private copy of the current plan */
-	uint64_t plan_iteration;	/* iteration the copy is for; 0 none */
+	struct plan_ring_plan *spare;	/* where the next one is checked */
+	uint64_t plan_iteration;	/* iteration r->plan is for; 0 none */
+	enum plan_ring_take last;	/* why the last take had no new plan */
 };
 
 /*
@@ -341,20 +350,19 @@ int plan_ring_sync_begin(struct plan_ring *r, uint64_t iteration,
 void plan_ring_sync_end(struct plan_ring *r, uint64_t dirty_count,
 			uint64_t fresh_count);
 
-enum plan_ring_take {
-	PLAN_TAKE_OK = 0,	/* r->plan holds a valid plan for iteration */
-	PLAN_TAKE_NONE = 1,	/* no plan for this iteration (yet) */
-	PLAN_TAKE_STALE = 2,	/* the planner's heartbeat is too old */
-	PLAN_TAKE_BAD = 3,	/* a malformed plan was rejected */
-};
-
 /*
- * Look for the plan of `iteration` (this generation): takes every
- * published slot, keeps the newest, releases the slots; copies the plan
- * into r->plan and validates it there, so later writes to the ring cannot
- * change it. Plans for other generations or iterations are skipped.
- * Counts `rejected` for a malformed plan. Does not count fallbacks: the
- * caller does, once per iteration (plan_ring_count_fallback).
+ * Look for the plan of `iteration` (this generation). Takes every
+ * published slot, keeps the newest and releases the slots; copies it into
+ * a private buffer and validates it there, so later writes to the ring
+ * cannot change it. A valid plan for `iteration` replaces r->plan (the
+ * planner refreshes its plan as epochs come, so several plans may arrive
+ * within one iteration: callers restart their walk of the send order when
+ * r->plan->id changes). Plans for other generations or iterations are
+ * skipped; a malformed one is counted in `rejected` and leaves r->plan as
+ * it was. Returns PLAN_TAKE_OK when r->plan is valid for `iteration` after
+ * the call (new or kept). Cheap when nothing was published since the last
+ * call (two atomic loads). Does not count fallbacks: the caller does, once
+ * per iteration (plan_ring_count).
  */
 enum plan_ring_take plan_ring_take(struct plan_ring *r, uint64_t iteration,
 				   const char **why);
