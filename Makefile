@@ -60,7 +60,7 @@ BENCHES := $(patsubst tests/bench/%.c,$(OUT)/tests/bench/%,$(BENCH_SRCS))
 .DEFAULT_GOAL := all
 .DELETE_ON_ERROR:
 .SECONDARY: $(BPF_OBJS) $(SKELS)
-.PHONY: all deps help clean test bench vmlinux guest run
+.PHONY: all deps help clean test bench vmlinux guest run trace e2e
 
 all: $(CMDS) guest
 
@@ -123,13 +123,22 @@ $(OUT)/tests/%: tests/%.c tests/harness.h $(LIB) $(VMLIB) $(SKELS)
 
 include $(wildcard tools/*/*.mk tests/*.mk)
 
-## run: the main job: trace the built-in workload VM for a few seconds
-RUN_ARGS ?= 1 5
-run: $(OUT)/.deps-ok all
-	$(Q)$(OUT)/bin/precopy-trace $(RUN_ARGS)
+## run: the main job: the workload VM migrated by stock QEMU and by the plan, side by side
+RUN_ARGS ?=
+run: $(OUT)/.deps-ok all qemu
+	$(Q)$(OUT)/bin/precopy-migrate $(RUN_ARGS)
+
+## trace: live dirty-memory profile of the built-in workload VM (precopy-trace)
+TRACE_ARGS ?= 1 5
+trace: $(OUT)/.deps-ok all
+	$(Q)$(OUT)/bin/precopy-trace $(TRACE_ARGS)
+
+## e2e: real migrations (KVM and TCG), stock vs plan, faults; prints the table
+e2e: $(OUT)/.deps-ok all qemu linuxguest
+	$(Q)OUT=$(OUT) tests/e2e/test_migrate.py
 
 ## test: run the whole test suite (installs missing packages first)
-test: $(OUT)/.deps-ok all $(UNIT_TESTS) $(BPF_TESTS) $(TEST_EXTRA)
+test: $(OUT)/.deps-ok all $(UNIT_TESTS) $(BPF_TESTS) $(TEST_EXTRA) qemu linuxguest
 	$(Q)OUT=$(OUT) tests/run
 
 ## bench: run the benchmarks and print measured ratios

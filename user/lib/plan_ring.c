@@ -471,7 +471,7 @@ enum plan_ring_take plan_ring_take(struct plan_ring *r, uint64_t iteration,
 	r->plan_iteration = iteration;
 	return PLAN_TAKE_OK;
 keep:
-	if (r->plan_iteration == iteration)
+	if (r->plan_iteration && r->plan_iteration == iteration)
 		return PLAN_TAKE_OK;
 	if (r->last == PLAN_TAKE_BAD) {
 		if (!*why)
