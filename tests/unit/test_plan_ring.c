@@ -289,6 +289,10 @@ static void test_stale_and_other_iteration(void)
 	small_opts(&o);
 	if (!open_both(&s, &r, &o))
 		goto cleanup;
+	/* nothing published: no plan, whatever the iteration (0 included:
+	 * plan_iteration 0 means "no copy") */
+	ASSERT_EQ(plan_ring_take(&r, 0, &why), PLAN_TAKE_NONE, "iteration 0");
+	ASSERT_EQ(plan_ring_take(&r, 1, &why), PLAN_TAKE_NONE, "iteration 1");
 	p = sample_plan();
 	if (!ASSERT_TRUE(p, "plan"))
 		goto cleanup;
