@@ -667,6 +667,8 @@ int main(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
+	/* Load the tracker now, not when a migration starts: loading takes
+	 * a while, and the first sync comes soon after the start. */
 	if (env.source == SRC_TRACKER) {
 		struct tracker_opts o = tracker_opts__default();
 
@@ -676,6 +678,20 @@ int main(int argc, char **argv)
 			fprintf(stderr, "precopy-plan: %s\n", err);
 			return 1;
 		}
+	} else if (env.source == SRC_AUTO && geteuid() == 0) {
+		struct tracker_opts o = tracker_opts__default();
+
+		o.verbose = env.verbose;
+		tr = tracker__open(&o, err, sizeof(err));
+		if (!tr) {
+			tracker_failed = true;
+			note("no tracker (%s): will learn from QEMU's sync "
+			     "bitmaps", err);
+		}
+	} else if (env.source == SRC_AUTO) {
+		tracker_failed = true;
+		note("not root: no tracker; will learn from QEMU's sync "
+		     "bitmaps");
 	}
 	plan_serve_opts__default(&so, env.max_ram);
 	ret = plan_serve__open(&s, env.ring, &so, err, sizeof(err));
