@@ -5,10 +5,12 @@
  * rings, staleness, malformed plans, file ownership and mode, a restarted
  * planner, and cutting plans to the ring's range capacity. */
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -535,6 +537,58 @@ cleanup:
 	close_both(&s, &r);
 }
 
+/* A ring another live planner beats on is refused; once that planner
+ * is gone (or its heartbeat is old), it is taken over. */
+static void test_second_planner(void)
+{
+	struct plan_serve_opts o;
+	struct plan_serve s, s2;
+	char err[256] = "";
+	pid_t child;
+
+	memset(&s2, 0, sizeof(s2));
+	s2.fd = -1;
+	fresh_path("busy");
+	small_opts(&o);
+	if (!ASSERT_OK(plan_serve__open(&s, path, &o, err, sizeof(err)), err))
+		goto out;
+	child = fork();
+	if (child == 0) {
+		pause();
+		_exit(0);
+	}
+	if (!ASSERT_TRUE(child > 0, "fork"))
+		goto cleanup;
+	/* the other planner: the child, beating now */
+	s.hdr->planner_pid = (uint32_t)child;
+	s.hdr->planner_heartbeat_ns = plan_ring_now_ns();
+	ASSERT_EQ(plan_serve__open(&s2, path, &o, err, sizeof(err)), -EBUSY,
+		  "live planner: refused");
+	ASSERT_TRUE(strstr(err, "another planner"), "reason");
+	/* its heartbeat is old: taken over */
+	s.hdr->planner_heartbeat_ns = plan_ring_now_ns() - 3000000000ULL;
+	if (ASSERT_OK(plan_serve__open(&s2, path, &o, err, sizeof(err)),
+		      "stale planner: taken over"))
+		plan_serve__close(&s2);
+	/* it died with a fresh heartbeat: taken over */
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
+	s.hdr->planner_pid = (uint32_t)child;
+	child = 0;
+	s.hdr->planner_heartbeat_ns = plan_ring_now_ns();
+	if (ASSERT_OK(plan_serve__open(&s2, path, &o, err, sizeof(err)),
+		      "dead planner: taken over"))
+		plan_serve__close(&s2);
+cleanup:
+	if (child > 0) {
+		kill(child, SIGKILL);
+		waitpid(child, NULL, 0);
+	}
+	plan_serve__close(&s);
+out:
+	unlink(path);
+}
+
 static void test_cut_to_max_ranges(void)
 {
 	struct plan_serve_opts o;
@@ -586,6 +640,7 @@ int main(void)
 	RUN_TEST(test_other_owner);
 	RUN_TEST(test_mode_and_symlink);
 	RUN_TEST(test_restart_reuse);
+	RUN_TEST(test_second_planner);
 	RUN_TEST(test_cut_to_max_ranges);
 	return harness_finish();
 }

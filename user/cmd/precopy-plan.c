@@ -548,17 +548,29 @@ static void on_sync(struct plan_serve *s, struct mig *m,
 		return;
 	}
 	if (m->vm < 0) {
-		/* learn from the sync: what was found written, including the
-		 * writes to the pages the last plan kept dirty */
+		/* Learn from the sync: what it found written (fresh), and the
+		 * pages the last plan kept dirty, whose writes no sync can see.
+		 * Of those, only the ones with a write history count as
+		 * written again: the planner's deferred set also holds the
+		 * never-written pages beyond the window, and taking them all
+		 * as written would teach the model that everything is hot. */
 		struct model_epoch ep = {
 			.dirty = m->epoch,
 			.length_s = ev->iter_ns / 1e9,
 		};
 
-		for (w = 0; w < m->words; w++)
-			m->epoch[w] = m->fresh[w] |
-				(m->have_prev ? m->dirty[w] & m->prev_deferred[w]
-					      : 0);
+		for (w = 0; w < m->words; w++) {
+			uint64_t x = m->have_prev ? m->dirty[w] &
+				     m->prev_deferred[w] : 0;
+
+			m->epoch[w] = m->fresh[w];
+			for (; x; x &= x - 1) {
+				unsigned int b = __builtin_ctzll(x);
+
+				if (model__hist(m->model, w * 64 + b))
+					m->epoch[w] |= 1ULL << b;
+			}
+		}
 		model__update(m->model, &ep);
 	}
 	ret = planner__plan(m->planner, m->dirty, m->plan);

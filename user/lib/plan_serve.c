@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -149,6 +150,21 @@ static void adopt_ring(struct plan_serve *s)
 		s->next_id = 1;
 }
 
+/* The pid of another live planner beating on ring h, or 0. */
+static int live_planner(struct plan_ring_hdr *h)
+{
+	uint64_t beat = atomic_load(&h->planner_heartbeat_ns);
+	uint64_t now = plan_ring_now_ns();
+	pid_t pid = (pid_t)atomic_load(&h->planner_pid);
+
+	if (!beat || !pid || pid == getpid() ||
+	    (now > beat && now - beat > PLAN_RING_STALE_NS))
+		return 0;
+	if (kill(pid, 0) && errno == ESRCH)
+		return 0;
+	return pid;
+}
+
 int plan_serve__open(struct plan_serve *s, const char *path,
 		     const struct plan_serve_opts *o, char *err, size_t errlen)
 {
@@ -212,6 +228,15 @@ int plan_serve__open(struct plan_serve *s, const char *path,
 		}
 		if (!plan_ring_check(map, maplen, NULL) &&
 		    same_capacities(map, &want)) {
+			ret = live_planner(map);
+			if (ret) {
+				errmsg_set(err, errlen, "%s is served by "
+					   "another planner (pid %d)", path,
+					   ret);
+				ret = -EBUSY;
+				munmap(map, maplen);
+				goto fail;
+			}
 			s->reused = true;
 			goto done;
 		}

@@ -63,7 +63,8 @@ struct plan_serve {
  * Create or reuse the ring at `path`: opened with O_NOFOLLOW | O_CREAT,
  * mode 0600. Refuses a symlink, a file that is not regular, or one owned
  * by another user (returns -ELOOP, -EINVAL or -EPERM with a one-line
- * reason in err). Forces mode 0600. A file that already holds a valid ring
+ * reason in err), and a ring another live planner beats on (-EBUSY: its
+ * heartbeat is fresh and its pid runs). Forces mode 0600. A file that already holds a valid ring
  * with the same capacities is reused as it is (QEMU may have it mapped:
  * its indices, counters, layout and generation are kept; s->reused); an
  * empty file is sized and initialised in place; any other file is replaced
