@@ -228,6 +228,8 @@ struct mig {
 	bool have_prev;		/* prev_deferred holds the last plan's */
 	int vm;			/* tracker handle, -1: learning from syncs */
 	uint64_t last_epoch_ns;
+	uint64_t iteration;	/* QEMU's current iteration; 0: none */
+	uint64_t remaining;	/* dirty pages at its sync */
 	uint64_t plans, dropped;
 };
 
@@ -512,10 +514,39 @@ static void harvest(struct mig *m)
 	model__update(m->model, &ep);
 }
 
+/* Plan QEMU's current iteration over the dirty bitmap of its sync and
+ * publish the plan (again: the tracker refreshes the model every epoch,
+ * and QEMU adopts a newer plan for the same iteration). */
+static void plan_and_publish(struct plan_serve *s, struct mig *m)
+{
+	struct plan_serve_pub pub;
+	int ret;
+
+	ret = planner__plan(m->planner, m->dirty, m->plan);
+	if (ret) {
+		note("iteration %" PRIu64 ": planning failed: %s", m->iteration,
+		     strerror(-ret));
+		return;
+	}
+	ret = plan_serve__publish(s, m->plan, m->generation, m->iteration,
+				  m->ram_pages, &pub);
+	if (ret < 0) {
+		note("iteration %" PRIu64 ": cannot publish: %s", m->iteration,
+		     strerror(-ret));
+		return;
+	}
+	memcpy(m->prev_deferred, m->plan->risky, m->words * 8);
+	m->have_prev = true;
+	if (ret == 0)
+		m->plans++;
+	else
+		m->dropped++;
+	log_plan(m, m->iteration, m->plan, &pub, ret, m->remaining);
+}
+
 static void on_sync(struct plan_serve *s, struct mig *m,
 		    const struct plan_ring_event *ev)
 {
-	struct plan_serve_pub pub;
 	struct plan_serve_sync si;
 	uint64_t w;
 	int ret, tries;
@@ -549,11 +580,9 @@ static void on_sync(struct plan_serve *s, struct mig *m,
 	}
 	if (m->vm < 0) {
 		/* Learn from the sync: what it found written (fresh), and the
-		 * pages the last plan kept dirty, whose writes no sync can see.
-		 * Of those, only the ones with a write history count as
-		 * written again: the planner's deferred set also holds the
-		 * never-written pages beyond the window, and taking them all
-		 * as written would teach the model that everything is hot. */
+		 * pages the last plan held back for their risk, whose writes
+		 * no sync can see (they were still dirty): those with a write
+		 * history count as written again. */
 		struct model_epoch ep = {
 			.dirty = m->epoch,
 			.length_s = ev->iter_ns / 1e9,
@@ -573,26 +602,9 @@ static void on_sync(struct plan_serve *s, struct mig *m,
 		}
 		model__update(m->model, &ep);
 	}
-	ret = planner__plan(m->planner, m->dirty, m->plan);
-	if (ret) {
-		note("iteration %" PRIu64 ": planning failed: %s", ev->iteration,
-		     strerror(-ret));
-		return;
-	}
-	ret = plan_serve__publish(s, m->plan, m->generation, ev->iteration,
-				  m->ram_pages, &pub);
-	if (ret < 0) {
-		note("iteration %" PRIu64 ": cannot publish: %s", ev->iteration,
-		     strerror(-ret));
-		return;
-	}
-	memcpy(m->prev_deferred, m->plan->deferred, m->words * 8);
-	m->have_prev = true;
-	if (ret == 0)
-		m->plans++;
-	else
-		m->dropped++;
-	log_plan(m, ev->iteration, m->plan, &pub, ret, ev->remaining);
+	m->iteration = ev->iteration;
+	m->remaining = ev->remaining;
+	plan_and_publish(s, m);
 }
 
 /* Returns true when a migration completed. */
@@ -730,8 +742,11 @@ int main(int argc, char **argv)
 			goto cleanup;
 		}
 		now = plan_ring_now_ns();
-		if (m.active && m.vm >= 0 && now - m.last_epoch_ns >= epoch_ns)
+		if (m.active && m.vm >= 0 && now - m.last_epoch_ns >= epoch_ns) {
 			harvest(&m);
+			if (m.iteration)
+				plan_and_publish(&s, &m);
+		}
 		if (now >= next_check) {
 			next_check = now + 500000000ULL;
 			if (m.active && pid_gone(m.pid)) {

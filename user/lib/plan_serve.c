@@ -526,7 +526,11 @@ int plan_serve__publish(struct plan_serve *s, const struct plan *p,
 	struct plan_serve_pub pub = { 0 };
 	struct plan_ring_hdr *h = s->hdr;
 	struct plan_ring_plan *slot;
-	uint64_t head, tail, n_send, n_def, keep_send, keep_def, sum;
+	uint64_t head, tail, n_send, n_def, keep_send, keep_def, sum = 0;
+	/* held back: the pages deferred for their risk; the other pages of
+	 * p->deferred are only past the window and QEMU sends them in its
+	 * own order after the plan's */
+	const uint64_t *held = p ? (p->risky ? p->risky : p->deferred) : NULL;
 
 	if (out)
 		*out = pub;
@@ -546,7 +550,7 @@ int plan_serve__publish(struct plan_serve *s, const struct plan *p,
 	keep_send = n_send < h->max_ranges ? n_send : h->max_ranges;
 	/* deferred ranges fill what the send order leaves */
 	pub.send_pages = fill_send(p, ram_pages, slot->ranges, keep_send);
-	n_def = p->deferred ? bitmap_ranges(p->deferred, ram_pages,
+	n_def = held ? bitmap_ranges(held, ram_pages,
 					    slot->ranges + keep_send,
 					    h->max_ranges - keep_send, &sum) : 0;
 	keep_def = n_def < h->max_ranges - keep_send ? n_def
@@ -565,7 +569,7 @@ int plan_serve__publish(struct plan_serve *s, const struct plan *p,
 		uint64_t all = 0, w;
 
 		for (w = 0; w < plan_ring_words(ram_pages); w++) {
-			uint64_t word = p->deferred[w];
+			uint64_t word = held[w];
 
 			if (w == plan_ring_words(ram_pages) - 1 && ram_pages % 64)
 				word &= (1ULL << (ram_pages % 64)) - 1;

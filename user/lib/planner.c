@@ -74,7 +74,10 @@ struct plan *plan__new(uint64_t pages)
 		return NULL;
 	p->pages = pages;
 	p->deferred = calloc((pages + 63) / 64, sizeof(uint64_t));
-	if (!p->deferred) {
+	p->risky = calloc((pages + 63) / 64, sizeof(uint64_t));
+	if (!p->deferred || !p->risky) {
+		free(p->deferred);
+		free(p->risky);
 		free(p);
 		errno = ENOMEM;
 		return NULL;
@@ -88,6 +91,7 @@ void plan__free(struct plan *p)
 		return;
 	free(p->send);
 	free(p->deferred);
+	free(p->risky);
 	free(p);
 }
 
@@ -308,6 +312,7 @@ int planner__plan(struct planner *pl, const uint64_t *dirty, struct plan *out)
 	out->need_bandwidth = 0;
 	out->throttle = 0;
 	memset(out->deferred, 0, pl->words * sizeof(uint64_t));
+	memset(out->risky, 0, pl->words * sizeof(uint64_t));
 
 	for (w = 0; w < pl->words; w++)
 		r += pop64(dirty[w] & (w + 1 == pl->words ?
@@ -475,7 +480,7 @@ int planner__plan(struct planner *pl, const uint64_t *dirty, struct plan *out)
 	}
 	for (w = 0, k = 0; w < pl->words; w++) {
 		uint64_t d = dirty[w] & (w + 1 == pl->words ? pl->last_mask :
-					 ~0ULL), x = d, defw = 0;
+					 ~0ULL), x = d, defw = 0, riskw = 0;
 
 		if (!d)
 			continue;
@@ -489,6 +494,7 @@ int planner__plan(struct planner *pl, const uint64_t *dirty, struct plan *out)
 				pl->defer_q[b]--;
 				out->nr_risky++;
 				defw |= 1ULL << j;
+				riskw |= 1ULL << j;
 			} else if (pl->send_q[b]) {
 				pl->send_q[b]--;
 				out->send[pl->off[b]++] = w * 64 + j;
@@ -497,6 +503,7 @@ int planner__plan(struct planner *pl, const uint64_t *dirty, struct plan *out)
 			}
 		}
 		out->deferred[w] = defw;
+		out->risky[w] = riskw;
 		out->nr_deferred += pop64(defw);
 	}
 	out->nr_send = nsend;

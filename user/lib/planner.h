@@ -135,6 +135,9 @@ struct plan {
 	uint64_t nr_deferred;	/* dirty pages not in send[] */
 	uint64_t *deferred;	/* bitmap of them */
 	uint64_t nr_risky;	/* of which deferred for their risk */
+	uint64_t *risky;	/* bitmap of those: the pages to hold back
+				 * until a later iteration; the others of
+				 * deferred are just past the window */
 	uint64_t budget;	/* pages that fit in the downtime limit */
 	double horizon_epochs;
 	double bandwidth;	/* mu, bytes/s */
