@@ -117,6 +117,14 @@ boot_tests() {
 		else
 			fail linuxguest_tcg_progress "no two progress lines in 30 s: $(last_lines "$log")"
 		fi
+		# The guest-physical map: hot and cold runs, then the count.
+		if grep -aqE '^memwork: map hot 0x[0-9a-f]+-0x[0-9a-f]+' "$log" &&
+			grep -aqE '^memwork: map cold 0x[0-9a-f]+-0x[0-9a-f]+' "$log" &&
+			grep -aqE '^memwork: map runs=[1-9]' "$log"; then
+			ok linuxguest_tcg_map
+		else
+			fail linuxguest_tcg_map "no 'memwork: map' hot, cold and runs= lines: $(grep -a 'memwork: map' "$log" | head -n 3 | tr '\n' '|')"
+		fi
 		if grep -aq 'memwork: error' "$log"; then
 			fail linuxguest_tcg_no_error "$(grep -a 'memwork: error' "$log" | head -n 1)"
 		else
@@ -125,6 +133,7 @@ boot_tests() {
 	else
 		fail linuxguest_tcg_ready "no 'memwork: ready' in $BOOT_TIMEOUT s: $(last_lines "$log")"
 		skip linuxguest_tcg_progress "not ready"
+		skip linuxguest_tcg_map "not ready"
 		skip linuxguest_tcg_no_error "not ready"
 	fi
 	stop_qemu
@@ -165,11 +174,11 @@ boot_tests() {
 }
 
 if [[ -z $KERNEL ]]; then
-	for n in tcg_ready tcg_progress tcg_no_error tcg_rate tcg_bad_param; do
+	for n in tcg_ready tcg_progress tcg_map tcg_no_error tcg_rate tcg_bad_param; do
 		skip "linuxguest_$n" "the guest did not build"
 	done
 elif [[ ! -x $QEMU ]]; then
-	for n in tcg_ready tcg_progress tcg_no_error tcg_rate tcg_bad_param; do
+	for n in tcg_ready tcg_progress tcg_map tcg_no_error tcg_rate tcg_bad_param; do
 		skip "linuxguest_$n" "no $QEMU (make deps installs qemu-system-x86)"
 	done
 else

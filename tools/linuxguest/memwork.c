@@ -18,6 +18,7 @@
  *   memwork.report=N     seconds between progress lines             (2)
  *   memwork.seed=N       random generator seed                      (1)
  *   memwork.verify=0|1   check every page at each progress line     (1)
+ *   memwork.map=0|1      print the buffer's guest-physical ranges   (1)
  *
  * Start-up: every page of the buffer is written in full with content that
  * is non-zero and different in every page (QEMU sends zero pages as a flag
@@ -48,17 +49,18 @@
 #define PAGE_SIZE 4096UL
 #define HUGE_SIZE (2UL << 20)
 #define PAGE_WORDS (PAGE_SIZE / sizeof(uint64_t))
-#define BATCH 4096	/* writes between two looks at the clock */
+#define BATCH 4096
+#define MAP_LINES 64	/* at most this many "memwork: map" runs printed */	/* writes between two looks at the clock */
 
 enum pattern { PAT_HOTCOLD, PAT_RANDOM, PAT_SEQ, PAT_IDLE };
 static const char *const pattern_names[] = { "hotcold", "random", "seq", "idle" };
 
 static struct {
 	enum pattern pattern;
-	unsigned long mib, hot_mib, hotpct, rate, report, seed, verify;
+	unsigned long mib, hot_mib, hotpct, rate, report, seed, verify, map;
 } cfg = {
 	.pattern = PAT_HOTCOLD, .mib = 64, .hot_mib = 4, .hotpct = 90,
-	.rate = 0, .report = 2, .seed = 1, .verify = 1,
+	.rate = 0, .report = 2, .seed = 1, .verify = 1, .map = 1,
 };
 
 static uint64_t *buf;		/* the buffer, pages * PAGE_WORDS words */
@@ -179,8 +181,10 @@ static void parse_param(char *word)
 		cfg.seed = parse_num(key, val, 0, ~0UL);
 	} else if (!strcmp(key, "verify")) {
 		cfg.verify = parse_num(key, val, 0, 1);
+	} else if (!strcmp(key, "map")) {
+		cfg.map = parse_num(key, val, 0, 1);
 	} else {
-		fatal("unknown parameter memwork.%s (known: pattern mib hot_mib hotpct rate report seed verify)", key);
+		fatal("unknown parameter memwork.%s (known: pattern mib hot_mib hotpct rate report seed verify map)", key);
 	}
 }
 
@@ -223,6 +227,27 @@ static void parse_cmdline(int argc, char **argv)
 	if (cfg.pattern == PAT_HOTCOLD && cfg.hot_mib >= cfg.mib)
 		fatal("memwork.hot_mib=%lu must be below memwork.mib=%lu",
 		      cfg.hot_mib, cfg.mib);
+}
+
+/*
+ * The kernel turns transparent huge pages off in guests under 512 MiB;
+ * turn them back on for madvise()d memory (only as PID 1: in the guest).
+ * Without them the buffer is scattered in 4 KiB frames. Not fatal.
+ */
+static void enable_thp(void)
+{
+	static const char path[] = "/sys/kernel/mm/transparent_hugepage/enabled";
+	int fd;
+
+	if (getpid() != 1)
+		return;
+	mkdir("/sys", 0555);
+	mount("sysfs", "/sys", "sysfs", 0, NULL);
+	fd = open(path, O_WRONLY);
+	if (fd < 0 || write(fd, "madvise", 7) != 7)
+		printf("memwork: no transparent huge pages: %s: %s\n", path, strerror(errno));
+	if (fd >= 0)
+		close(fd);
 }
 
 static void allocate(void)
@@ -294,6 +319,62 @@ static unsigned long pick(void)
 		break;
 	}
 	return 0;
+}
+
+/* Print one run of guest-physical pages [first, last] of a region. */
+static void print_run(const char *what, uint64_t first, uint64_t last,
+		      unsigned long *lines)
+{
+	if (++*lines <= MAP_LINES)
+		printf("memwork: map %s 0x%llx-0x%llx\n", what,
+		       (unsigned long long)first << 12,
+		       (unsigned long long)(last + 1) << 12);
+}
+
+/*
+ * Print where the buffer is in guest-physical memory, as runs of
+ * contiguous frames from /proc/self/pagemap: "memwork: map hot|cold|buf
+ * START-END" (END exclusive). The guest kernel may still move pages later
+ * (compaction, khugepaged), rarely without memory pressure. Not fatal.
+ */
+static const char *region(unsigned long i)
+{
+	return !hot_pages ? "buf" : i < hot_pages ? "hot" : "cold";
+}
+
+static void print_map(void)
+{
+	unsigned long i, lines = 0;
+	uint64_t e, pfn, first = 0, last = 0;
+	int fd;
+
+	fd = open("/proc/self/pagemap", O_RDONLY);
+	if (fd < 0) {
+		printf("memwork: map unavailable: /proc/self/pagemap: %s\n", strerror(errno));
+		return;
+	}
+	for (i = 0; i < pages; i++) {
+		off_t off = (off_t)((uintptr_t)(buf + i * PAGE_WORDS) / PAGE_SIZE * 8);
+
+		if (pread(fd, &e, sizeof(e), off) != sizeof(e) ||
+		    !(e & (1ULL << 63)) || !(pfn = e & ((1ULL << 55) - 1))) {
+			printf("memwork: map unavailable: page %lu has no frame\n", i);
+			close(fd);
+			return;
+		}
+		if (i && pfn == last + 1 && i != hot_pages) {
+			last = pfn;	/* the run goes on */
+			continue;
+		}
+		if (i)
+			print_run(region(i - 1), first, last, &lines);
+		first = last = pfn;
+	}
+	print_run(region(pages - 1), first, last, &lines);
+	close(fd);
+	if (lines > MAP_LINES)
+		printf("memwork: map ... %lu more runs not shown\n", lines - MAP_LINES);
+	printf("memwork: map runs=%lu\n", lines);
 }
 
 static void verify(void)
@@ -374,6 +455,7 @@ int main(int argc, char **argv)
 	rng = cfg.seed * 0x9e3779b97f4a7c15ULL + 0x2545f4914f6cdd1dULL;
 	if (!rng)
 		rng = 1;
+	enable_thp();
 	allocate();
 	t0 = now();
 	for (i = 0; i < pages; i++)
@@ -384,5 +466,7 @@ int main(int argc, char **argv)
 	       cfg.pattern == PAT_HOTCOLD ? cfg.hot_mib : 0,
 	       cfg.pattern == PAT_HOTCOLD ? cfg.hotpct : 0,
 	       cfg.rate, (void *)buf, now() - t0);
+	if (cfg.map)
+		print_map();
 	run();
 }
