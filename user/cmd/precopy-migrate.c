@@ -29,7 +29,7 @@
  * overflow and KVM loses dirty pages: stock QEMU then leaves memory
  * different (seen here: 212-235 pages). */
 #define MB_APPEND "pattern=hotcold pages=16384 hot=2048 hotpct=90 delay=8 tick=8"
-#define LINUX_APPEND "console=ttyS0 quiet memwork.pattern=hotcold " \
+#define LINUX_APPEND "console=ttyS0 quiet memwork.pattern=hotcold memwork.rate=20000 " \
 	"memwork.mib=64 memwork.hot_mib=8 memwork.hotpct=90"
 
 enum mode { MODE_BOTH, MODE_STOCK, MODE_PLAN };
