@@ -395,7 +395,8 @@ enum plan_ring_take plan_ring_take(struct plan_ring *r, uint64_t iteration,
 	if (!why)
 		why = &dummy;
 	*why = NULL;
-	if (r->plan_iteration == iteration)
+	/* plan_iteration 0 means no plan: take(0) must not return it */
+	if (iteration && r->plan_iteration == iteration)
 		return PLAN_TAKE_OK;
 	if (!r->ram_pages) {
 		*why = "no layout published";
