@@ -170,16 +170,24 @@ int main(int argc, char **argv)
 					       l->blocks[b].name, l->blocks[b].ram_page,
 					       l->blocks[b].pages, l->blocks[b].gpa);
 			} else if (ev.type == PLAN_EV_SYNC) {
+				uint64_t *dmap = plan_ring_sync_dirty(h), dd = 0, q, pg;
+
+				/* deferred pages dirty after the sync */
+				for (q = 0; q < nr_defer; q++)
+					for (pg = defer[q].start; pg < defer[q].start + defer[q].len &&
+					     pg < s->pages; pg++)
+						dd += dmap[pg / 64] >> (pg % 64) & 1;
 				printf("SYNC iter %" PRIu64 " sent %" PRIu64
 				       " remaining %" PRIu64 " bytes %" PRIu64
 				       " bw %" PRIu64 " iter_ms %" PRIu64
 				       " plan %" PRIu64 " fallbacks %" PRIu64
 				       " | sync iter %" PRIu64 " dirty %" PRIu64
-				       " fresh %" PRIu64 "\n", ev.iteration,
+				       " fresh %" PRIu64 " deferred_dirty %" PRIu64
+				       "\n", ev.iteration,
 				       ev.pages_sent, ev.remaining, ev.bytes_total,
 				       ev.bandwidth, ev.iter_ns / 1000000,
 				       ev.plan_id, ev.fallbacks, s->iteration,
-				       s->dirty_count, s->fresh_count);
+				       s->dirty_count, s->fresh_count, dd);
 			} else if (ev.type == PLAN_EV_COMPLETE) {
 				printf("COMPLETE iter %" PRIu64 " flags %u bytes %"
 				       PRIu64 " remaining %" PRIu64 "\n",
@@ -237,7 +245,7 @@ int main(int argc, char **argv)
 			       ev.iteration, garbage ? " (garbage)" : "");
 			fflush(stdout);
 		}
-		sleep_ms(10);
+		sleep_ms(1);
 	}
 	printf("counters: plans_used %" PRIu64 " fallback_none %" PRIu64
 	       " fallback_stale %" PRIu64 " rejected %" PRIu64 " ev_dropped %"
