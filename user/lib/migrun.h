@@ -20,8 +20,8 @@
  *      dirty-sync-count from query-migrate;
  *   6. both VMs stopped (source postmigrate, destination paused): pmemsave
  *      [0, mem) of each and compare them page by page (memdiff.h), all
- *      but the legacy window [640 KiB, 1 MiB) that pmemsave reads through
- *      the chipset's PAM/VGA mappings;
+ *      but the legacy window [640 KiB, 1 MiB) (PAM/VGA mappings, and the
+ *      kvmclock page KVM rewrites on the destination, see migrun.c);
  *   7. plan mode: read QEMU's counters from the ring, stop the planner with
  *      SIGTERM and record how it exited; quit both QEMUs.
  * Every process it started is gone when migrun__run() returns.
