@@ -117,19 +117,6 @@ static const struct argp_option opts[] = {
 	{},
 };
 
-static double num_arg(const struct argp_state *st, const char *name,
-		      const char *arg, double lo, double hi)
-{
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(arg, &end);
-	if (errno || end == arg || *end || !(v >= lo && v <= hi))
-		cli_usage_error(st, "invalid %s '%s' (want %g..%g)", name, arg, lo, hi);
-	return v;
-}
-
 static error_t parse_opt(int key, char *arg, struct argp_state *st)
 {
 	struct migrun_config *c = &env.cfg;
@@ -146,7 +133,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *st)
 			cli_usage_error(st, "unknown mode '%s' (both, stock, plan)", arg);
 		break;
 	case OPT_RUNS:
-		env.runs = (unsigned int)num_arg(st, "--runs", arg, 1, MAX_RUNS);
+		env.runs = (unsigned int)cli_parse_num(arg, 1, MAX_RUNS, st, "--runs");
 		break;
 	case OPT_ACCEL:
 		if (!strcmp(arg, "kvm"))
@@ -158,19 +145,19 @@ static error_t parse_opt(int key, char *arg, struct argp_state *st)
 		env.accel_set = true;
 		break;
 	case OPT_RING:
-		c->dirty_ring = (unsigned int)num_arg(st, "--dirty-ring", arg, 0, 65536);
+		c->dirty_ring = (unsigned int)cli_parse_num(arg, 0, 65536, st, "--dirty-ring");
 		break;
 	case OPT_BW:
-		c->bandwidth_mibps = num_arg(st, "--bandwidth", arg, 1, 100000);
+		c->bandwidth_mibps = cli_parse_num(arg, 1, 100000, st, "--bandwidth");
 		break;
 	case OPT_DT:
-		c->downtime_ms = (unsigned int)num_arg(st, "--downtime-limit", arg, 1, 60000);
+		c->downtime_ms = (unsigned int)cli_parse_num(arg, 1, 60000, st, "--downtime-limit");
 		break;
 	case OPT_MEM:
-		c->mem_mib = (unsigned int)num_arg(st, "--mem", arg, 16, 4096);
+		c->mem_mib = (unsigned int)cli_parse_num(arg, 16, 4096, st, "--mem");
 		break;
 	case OPT_WARMUP:
-		c->warmup_s = num_arg(st, "--warmup", arg, 0, 600);
+		c->warmup_s = cli_parse_num(arg, 0, 600, st, "--warmup");
 		break;
 	case OPT_QEMU:
 		c->qemu = arg;
@@ -209,10 +196,10 @@ static error_t parse_opt(int key, char *arg, struct argp_state *st)
 			cli_usage_error(st, "unknown fault '%s' (none, kill-planner, garbage)", arg);
 		break;
 	case OPT_FAULT_AT:
-		c->fault_iteration = (unsigned int)num_arg(st, "--fault-at", arg, 1, 1000);
+		c->fault_iteration = (unsigned int)cli_parse_num(arg, 1, 1000, st, "--fault-at");
 		break;
 	case OPT_TIMEOUT:
-		c->timeout_s = num_arg(st, "--timeout", arg, 1, 86400);
+		c->timeout_s = cli_parse_num(arg, 1, 86400, st, "--timeout");
 		break;
 	case OPT_WORKDIR:
 		env.workdir = arg;

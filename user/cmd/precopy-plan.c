@@ -100,20 +100,6 @@ static const struct argp_option opts[] = {
 	{},
 };
 
-static double parse_num(const char *arg, double min, double max,
-			struct argp_state *state, const char *what)
-{
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(arg, &end);
-	if (errno || *end || end == arg || !(v >= min && v <= max))
-		cli_usage_error(state, "invalid %s '%s' (expected %g..%g)", what,
-				arg, min, max);
-	return v;
-}
-
 /* SIZE: bytes with an optional K, M, G or T suffix (powers of 1024). */
 static uint64_t parse_size(const char *arg, struct argp_state *state)
 {
@@ -154,20 +140,20 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		env.ring = arg;
 		break;
 	case 'p':
-		env.pid = (pid_t)parse_num(arg, 1, 4194304, state, "pid");
+		env.pid = (pid_t)cli_parse_num(arg, 1, 4194304, state, "pid");
 		if (strchr(arg, '.'))
 			cli_usage_error(state, "invalid pid '%s'", arg);
 		break;
 	case 'b':
-		env.bandwidth_mib = parse_num(arg, 0.001, 1e7, state,
+		env.bandwidth_mib = cli_parse_num(arg, 0.001, 1e7, state,
 					      "bandwidth");
 		break;
 	case 'd':
-		env.downtime_ms = parse_num(arg, 1, 3.6e6, state,
+		env.downtime_ms = cli_parse_num(arg, 1, 3.6e6, state,
 					    "downtime limit");
 		break;
 	case 'E':
-		env.epoch_ms = (unsigned int)parse_num(arg, 10, 60000, state,
+		env.epoch_ms = (unsigned int)cli_parse_num(arg, 10, 60000, state,
 						       "epoch");
 		break;
 	case OPT_SOURCE:

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "quality.h"
 #include "sim.h"
 #include "simreport.h"
@@ -114,20 +115,6 @@ static const struct argp_option opts[] = {
 	{},
 };
 
-static double parse_num(const char *arg, double min, double max,
-			struct argp_state *state, const char *what)
-{
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(arg, &end);
-	if (errno || end == arg || *end || !isfinite(v) || v < min || v > max)
-		argp_error(state, "invalid %s '%s' (expected a number in "
-			   "%g..%g)", what, arg, min, max);
-	return v;
-}
-
 static void parse_algos(const char *arg, struct argp_state *state)
 {
 	char buf[256], *tok, *save = NULL;
@@ -169,7 +156,7 @@ static void parse_sweep(const char *arg, struct argp_state *state)
 	     tok = strtok_r(NULL, ",", &save)) {
 		if (env.nr_sweep == MAX_SWEEP)
 			argp_error(state, "at most %d bandwidths", MAX_SWEEP);
-		env.sweep[env.nr_sweep++] = parse_num(tok, 0.001, 1e7, state,
+		env.sweep[env.nr_sweep++] = cli_parse_num(tok, 0.001, 1e7, state,
 						      "bandwidth");
 	}
 	if (!env.nr_sweep)
@@ -186,11 +173,11 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		parse_algos(arg, state);
 		break;
 	case 'b':
-		env.bandwidth_mib = parse_num(arg, 0.001, 1e7, state,
+		env.bandwidth_mib = cli_parse_num(arg, 0.001, 1e7, state,
 					      "bandwidth");
 		break;
 	case 'd':
-		env.downtime_ms = parse_num(arg, 0.001, 1e7, state,
+		env.downtime_ms = cli_parse_num(arg, 0.001, 1e7, state,
 					    "downtime limit");
 		break;
 	case 'j':
@@ -200,13 +187,13 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		env.cfg.log = stderr;
 		break;
 	case OPT_START:
-		env.start_ms = parse_num(arg, 0, 1e10, state, "start");
+		env.start_ms = cli_parse_num(arg, 0, 1e10, state, "start");
 		break;
 	case OPT_EPOCH:
-		env.epoch_ms = parse_num(arg, 0.001, 1e7, state, "epoch");
+		env.epoch_ms = cli_parse_num(arg, 0.001, 1e7, state, "epoch");
 		break;
 	case OPT_MAXSENT:
-		env.max_sent = parse_num(arg, 1, 1e6, state, "cap");
+		env.max_sent = cli_parse_num(arg, 1, 1e6, state, "cap");
 		break;
 	case OPT_PARAM:
 		if (env.cfg.nr_params == SIM_PARAMS_MAX)

@@ -137,27 +137,13 @@ static const struct argp_option opts[] = {
 	{},
 };
 
-static double parse_num(const char *arg, double min, double max,
-			struct argp_state *state, const char *what)
-{
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(arg, &end);
-	if (errno || *end || end == arg || !(v >= min && v <= max))
-		cli_usage_error(state, "invalid %s '%s' (expected %g..%g)", what,
-			   arg, min, max);
-	return v;
-}
-
 static error_t parse_arg(int key, char *arg, struct argp_state *state)
 {
 	char err[160];
 
 	switch (key) {
 	case 'p':
-		env.pid = (pid_t)parse_num(arg, 1, 4194304, state, "pid");
+		env.pid = (pid_t)cli_parse_num(arg, 1, 4194304, state, "pid");
 		if (strchr(arg, '.'))
 			cli_usage_error(state, "invalid pid '%s'", arg);
 		break;
@@ -175,19 +161,19 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 			cli_usage_error(state, "%s", err);
 		break;
 	case 'E':
-		env.epoch_ms = (unsigned int)parse_num(arg, 10, 60000, state,
+		env.epoch_ms = (unsigned int)cli_parse_num(arg, 10, 60000, state,
 						       "epoch");
 		break;
 	case 'b':
-		env.bandwidth_mib = parse_num(arg, 0.001, 1e7, state,
+		env.bandwidth_mib = cli_parse_num(arg, 0.001, 1e7, state,
 					      "bandwidth");
 		break;
 	case 'd':
-		env.downtime_ms = parse_num(arg, 1, 3.6e6, state,
+		env.downtime_ms = cli_parse_num(arg, 1, 3.6e6, state,
 					    "downtime limit");
 		break;
 	case 't':
-		env.top = (unsigned int)parse_num(arg, 0, PROFILE_MAX_TOP,
+		env.top = (unsigned int)cli_parse_num(arg, 0, PROFILE_MAX_TOP,
 						  state, "top count");
 		break;
 	case 'j':
@@ -222,10 +208,10 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		break;
 	case ARGP_KEY_ARG:
 		if (state->arg_num == 0)
-			env.interval_s = parse_num(arg, 0.01, 3600, state,
+			env.interval_s = cli_parse_num(arg, 0.01, 3600, state,
 						   "interval");
 		else if (state->arg_num == 1)
-			env.count = (long)parse_num(arg, 1, 1e12, state,
+			env.count = (long)cli_parse_num(arg, 1, 1e12, state,
 						    "count");
 		else
 			cli_usage_error(state, "unexpected argument '%s'", arg);

@@ -13,4 +13,12 @@
 void cli_usage_error(const struct argp_state *state, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3), noreturn));
 
+/*
+ * cli_parse_num() parses arg as a number in [min, max] (strtod syntax,
+ * nothing after it). On anything else it reports "invalid WHAT 'ARG'
+ * (expected MIN..MAX)" through cli_usage_error() and never returns.
+ */
+double cli_parse_num(const char *arg, double min, double max,
+		     const struct argp_state *state, const char *what);
+
 #endif /* PRECOPY_CLI_H */
