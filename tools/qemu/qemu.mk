@@ -14,3 +14,10 @@ QEMU_BIN := $(QEMU_CACHE)/bin/qemu-system-x86_64
 ## qemu: build the patched qemu-system-x86_64 10.0.2 into .cache/qemu/bin
 qemu:
 	$(Q)QEMU_CACHE='$(QEMU_CACHE)' tools/qemu/build
+
+# plan_fake, the test producer for the patched QEMU's plan ring, links the
+# ring library (the other helpers in tests/helpers/ stand alone).
+$(OUT)/tests/helpers/plan_fake: tests/helpers/plan_fake.c user/lib/plan_ring.c user/lib/plan_ring.h | $(OUT)/.deps-ok
+	$(call msg,CC-HELP,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) tests/helpers/plan_fake.c user/lib/plan_ring.c -o $@
