@@ -13,7 +13,8 @@ QEMU_BIN := $(QEMU_CACHE)/bin/qemu-system-x86_64
 
 ## qemu: build the patched qemu-system-x86_64 10.0.2 into .cache/qemu/bin
 qemu:
-	$(Q)QEMU_CACHE='$(QEMU_CACHE)' tools/qemu/build
+	$(call msg,QEMU,$(QEMU_BIN))
+	$(Q)QEMU_CACHE='$(QEMU_CACHE)' tools/qemu/build >/dev/null
 
 # plan_fake, the test producer for the patched QEMU's plan ring, links the
 # ring library (the other helpers in tests/helpers/ stand alone).
