@@ -22,7 +22,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from harness import QMP, Harness, Skip  # noqa
+from harness import QMP, Harness, Skip, stop  # noqa
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BOOT_TIMEOUT = int(os.environ.get("LINUXGUEST_BOOT_TIMEOUT", "180"))
@@ -88,13 +88,7 @@ class Guest:
     def close(self):
         if self.qmp:
             self.qmp.close()
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop(self.proc, timeout=10)
 
 
 @t.test

@@ -210,8 +210,8 @@ struct mig {
 	struct planner *planner;
 	struct plan *plan;
 	uint64_t words;
-	uint64_t *dirty, *fresh, *epoch, *prev_deferred;
-	bool have_prev;		/* prev_deferred holds the last plan's */
+	uint64_t *dirty, *fresh, *epoch, *prev_held;
+	bool have_prev;		/* prev_held: the last plan's risky pages */
 	int vm;			/* tracker handle, -1: learning from syncs */
 	uint64_t last_epoch_ns;
 	uint64_t iteration;	/* QEMU's current iteration; 0: none */
@@ -237,7 +237,7 @@ static void mig_end(struct mig *m)
 	free(m->dirty);
 	free(m->fresh);
 	free(m->epoch);
-	free(m->prev_deferred);
+	free(m->prev_held);
 	free(m->layout);
 	memset(m, 0, sizeof(*m));
 	m->vm = -1;
@@ -462,9 +462,9 @@ static int mig_start(struct plan_serve *s, struct mig *m, uint64_t generation)
 	m->dirty = calloc(m->words, 8);
 	m->fresh = calloc(m->words, 8);
 	m->epoch = calloc(m->words, 8);
-	m->prev_deferred = calloc(m->words, 8);
+	m->prev_held = calloc(m->words, 8);
 	if (!m->layout || !m->model || !m->planner || !m->plan || !m->dirty ||
-	    !m->fresh || !m->epoch || !m->prev_deferred) {
+	    !m->fresh || !m->epoch || !m->prev_held) {
 		note("generation %" PRIu64 ": out of memory for %" PRIu64
 		     " pages", generation, m->ram_pages);
 		mig_end(m);
@@ -521,7 +521,7 @@ static void plan_and_publish(struct plan_serve *s, struct mig *m)
 		     strerror(-ret));
 		return;
 	}
-	memcpy(m->prev_deferred, m->plan->risky, m->words * 8);
+	memcpy(m->prev_held, m->plan->risky, m->words * 8);
 	m->have_prev = true;
 	if (ret == 0)
 		m->plans++;
@@ -576,7 +576,7 @@ static void on_sync(struct plan_serve *s, struct mig *m,
 
 		for (w = 0; w < m->words; w++) {
 			uint64_t x = m->have_prev ? m->dirty[w] &
-				     m->prev_deferred[w] : 0;
+				     m->prev_held[w] : 0;
 
 			m->epoch[w] = m->fresh[w];
 			for (; x; x &= x - 1) {

@@ -390,6 +390,17 @@ void plan_ring_sync_end(struct plan_ring *r, uint64_t dirty_count,
 	atomic_store_explicit(&s->seq, (seq | 1) + 1, memory_order_release);
 }
 
+/* The planner's heartbeat is 0 (it exited) or older than
+ * PLAN_RING_STALE_NS. */
+static int planner_stale(struct plan_ring_hdr *h)
+{
+	uint64_t beat, now;
+
+	beat = atomic_load_explicit(&h->planner_heartbeat_ns, memory_order_acquire);
+	now = plan_ring_now_ns();
+	return !beat || (now > beat && now - beat > PLAN_RING_STALE_NS);
+}
+
 /* Copy slot `i` into r->spare and check it; PLAN_TAKE_OK or _BAD. */
 static enum plan_ring_take copy_slot(struct plan_ring *r, uint64_t i,
 				     const char **why)
@@ -416,7 +427,7 @@ enum plan_ring_take plan_ring_take(struct plan_ring *r, uint64_t iteration,
 {
 	struct plan_ring_hdr *h = r->hdr;
 	struct plan_ring_plan *tmp;
-	uint64_t head, tail, beat, now;
+	uint64_t head, tail;
 	enum plan_ring_take t;
 	const char *dummy;
 
@@ -458,9 +469,7 @@ enum plan_ring_take plan_ring_take(struct plan_ring *r, uint64_t iteration,
 		r->last = PLAN_TAKE_NONE;
 		goto keep;
 	}
-	beat = atomic_load_explicit(&h->planner_heartbeat_ns, memory_order_acquire);
-	now = plan_ring_now_ns();
-	if (!beat || (now > beat && now - beat > PLAN_RING_STALE_NS)) {
+	if (planner_stale(h)) {
 		*why = "planner heartbeat stale";
 		r->last = PLAN_TAKE_STALE;
 		goto keep;
@@ -478,9 +487,7 @@ keep:
 			*why = "a malformed plan was rejected";
 		return PLAN_TAKE_BAD;
 	}
-	beat = atomic_load_explicit(&h->planner_heartbeat_ns, memory_order_acquire);
-	now = plan_ring_now_ns();
-	if (!beat || (now > beat && now - beat > PLAN_RING_STALE_NS)) {
+	if (planner_stale(h)) {
 		if (!*why)
 			*why = "planner heartbeat stale";
 		return r->last = PLAN_TAKE_STALE;
