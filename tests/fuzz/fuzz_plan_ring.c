@@ -105,8 +105,10 @@ static int fuzz_ring(const uint8_t *data, size_t size)
 	r.fd = -1;
 	r.generation = h.qemu_generation;
 	r.ram_pages = h.reserved[0] % (h.max_pages + 1);
+	/* as plan_ring_open() would: the current plan and the one checked */
 	r.plan = malloc(h.plan_slot_size);
-	if (!r.plan)
+	r.spare = malloc(h.plan_slot_size);
+	if (!r.plan || !r.spare)
 		goto out;
 	head = atomic_load(&r.hdr->plan_head);
 	rest = size - sizeof(h);
@@ -125,6 +127,7 @@ static int fuzz_ring(const uint8_t *data, size_t size)
 	}
 out:
 	free(r.plan);
+	free(r.spare);
 	free(buf);
 	return taken;
 }
