@@ -28,6 +28,11 @@ CFLAGS ?= -O2 -g
 WARNINGS := -Wall -Wextra -Werror
 ALL_CFLAGS := $(CFLAGS) $(WARNINGS) -std=gnu11 -D_GNU_SOURCE \
 	-I$(OUT)/include -Iuser/lib -Iuser/vm -Ibpf -Itools/guest
+# Header dependencies: each object's .d file, written by the compiler.
+DEPFLAGS = -MMD -MP -MF $@.d
+# A test program's goes under obj/, so that $(OUT)/tests/GROUP/ holds only
+# programs (`prove build/tests/unit/*` runs them all).
+TEST_DEPFLAGS = -MMD -MP -MF $(OUT)/obj/tests/$*.d
 LDLIBS := -lbpf -lelf -lz -lpthread -lm
 
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) \
@@ -39,7 +44,8 @@ BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUT)/bpf/%.bpf.o,$(BPF_SRCS))
 SKELS := $(patsubst bpf/%.bpf.c,$(OUT)/include/%.skel.h,$(BPF_SRCS))
 
-LIB_SRCS := $(wildcard user/lib/*.c)
+# libprecopy, one folder per pipeline stage (user/lib/README.md)
+LIB_SRCS := $(wildcard user/lib/*/*.c)
 LIB_OBJS := $(patsubst user/%.c,$(OUT)/obj/%.o,$(LIB_SRCS))
 LIB := $(OUT)/lib/libprecopy.a
 
@@ -47,8 +53,11 @@ VM_SRCS := $(wildcard user/vm/*.c)
 VM_OBJS := $(patsubst user/%.c,$(OUT)/obj/%.o,$(VM_SRCS))
 VMLIB := $(OUT)/lib/libworkvm.a
 
+# A command is user/cmd/NAME.c, or a folder user/cmd/NAME/ of sources.
 CMD_SRCS := $(wildcard user/cmd/*.c)
-CMDS := $(patsubst user/cmd/%.c,$(OUT)/bin/%,$(CMD_SRCS))
+CMD_DIRS := $(patsubst %/,%,$(dir $(wildcard user/cmd/*/*.c)))
+CMDS := $(patsubst user/cmd/%.c,$(OUT)/bin/%,$(CMD_SRCS)) \
+	$(patsubst user/cmd/%,$(OUT)/bin/%,$(sort $(CMD_DIRS)))
 
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUT)/tests/unit/%,$(UNIT_SRCS))
@@ -59,18 +68,26 @@ BENCHES := $(patsubst tests/bench/%.c,$(OUT)/tests/bench/%,$(BENCH_SRCS))
 
 .DEFAULT_GOAL := all
 .DELETE_ON_ERROR:
-.SECONDARY: $(BPF_OBJS) $(SKELS)
-.PHONY: all deps help clean test bench vmlinux guest run trace e2e
+.SECONDARY:
+.PHONY: all deps help clean test bench vmlinux guest run trace e2e install
 
 all: $(CMDS) guest
 
-## deps: install the Debian packages the project needs (idempotent)
+## deps: install the Debian packages to build and test (idempotent; tools/deps)
 deps:
-	$(Q)tools/deps
+	$(Q)tools/deps build test
 
-# Build prerequisites: install what is missing before the first compile.
+# Prerequisites by purpose (tools/deps): what `make` needs before the first
+# compile, what the tests and the migrations need, what the benchmarks
+# need. The corpus recorder (tools/record-corpus) installs its own.
 $(OUT)/.deps-ok: tools/deps
-	$(Q)tools/deps --check >/dev/null 2>&1 || tools/deps
+	$(Q)tools/deps --check build >/dev/null 2>&1 || tools/deps build
+	$(Q)mkdir -p $(@D) && touch $@
+$(OUT)/.deps-test-ok: tools/deps
+	$(Q)tools/deps --check test >/dev/null 2>&1 || tools/deps test
+	$(Q)mkdir -p $(@D) && touch $@
+$(OUT)/.deps-bench-ok: tools/deps
+	$(Q)tools/deps --check bench >/dev/null 2>&1 || tools/deps bench
 	$(Q)mkdir -p $(@D) && touch $@
 
 ## vmlinux: regenerate vmlinux/x86/vmlinux.h from the running kernel's BTF
@@ -94,10 +111,10 @@ $(OUT)/include/%.skel.h: $(OUT)/bpf/%.bpf.o
 
 # ---------------------------------------------------------------------------
 # User space: libraries, commands
-$(OUT)/obj/%.o: user/%.c $(wildcard user/lib/*.h user/vm/*.h bpf/*.h) $(SKELS) | $(OUT)/.deps-ok
+$(OUT)/obj/%.o: user/%.c $(SKELS) | $(OUT)/.deps-ok
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 $(LIB): $(LIB_OBJS)
 	$(call msg,AR,$@)
@@ -112,20 +129,30 @@ $(VMLIB): $(VM_OBJS)
 $(OUT)/bin/%: $(OUT)/obj/cmd/%.o $(LIB) $(VMLIB)
 	$(call msg,LINK,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) $< $(LIB) $(VMLIB) $(LDLIBS) -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) $< $(VMLIB) $(LIB) $(LDLIBS) -o $@
+
+# Commands made of a folder: every object of user/cmd/NAME/.
+define cmd_dir_rule
+$(OUT)/bin/$(1): $(patsubst user/%.c,$(OUT)/obj/%.o,$(wildcard user/cmd/$(1)/*.c)) $(LIB) $(VMLIB)
+	$$(call msg,LINK,$$@)
+	$(Q)mkdir -p $$(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $$(filter %.o,$$^) $(VMLIB) $(LIB) $(LDLIBS) -o $$@
+endef
+$(foreach d,$(sort $(CMD_DIRS)),$(eval $(call cmd_dir_rule,$(notdir $(d)))))
 
 # ---------------------------------------------------------------------------
 # Tests
-$(OUT)/tests/%: tests/%.c tests/harness.h $(LIB) $(VMLIB) $(SKELS)
+$(OUT)/tests/%: tests/%.c $(LIB) $(VMLIB) $(SKELS)
 	$(call msg,CC-TEST,$@)
-	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) -Itests $< $(LIB) $(VMLIB) $(LDLIBS) -o $@
+	$(Q)mkdir -p $(@D) $(dir $(OUT)/obj/tests/$*)
+	$(Q)$(CC) $(ALL_CFLAGS) $(TEST_DEPFLAGS) -Itests $< $(VMLIB) $(LIB) $(LDLIBS) -o $@
 
 include $(wildcard tools/*/*.mk tests/*.mk)
+-include $(shell find $(OUT) -name '*.d' 2>/dev/null)
 
 ## run: the main job: the workload VM migrated by stock QEMU and by the plan, side by side
 RUN_ARGS ?=
-run: $(OUT)/.deps-ok all qemu
+run: $(OUT)/.deps-ok $(OUT)/.deps-test-ok all qemu
 	$(Q)$(OUT)/bin/precopy-migrate $(RUN_ARGS)
 
 ## trace: live dirty-memory profile of the built-in workload VM (precopy-trace)
@@ -134,15 +161,15 @@ trace: $(OUT)/.deps-ok all
 	$(Q)$(OUT)/bin/precopy-trace $(TRACE_ARGS)
 
 ## e2e: real migrations (KVM and TCG), stock vs plan, faults; prints the table
-e2e: $(OUT)/.deps-ok all qemu linuxguest
+e2e: $(OUT)/.deps-ok $(OUT)/.deps-test-ok all qemu linuxguest
 	$(Q)OUT=$(OUT) tests/e2e/test_migrate.py
 
 ## test: run the whole test suite (installs missing packages first)
-test: $(OUT)/.deps-ok all $(UNIT_TESTS) $(BPF_TESTS) $(TEST_EXTRA) qemu linuxguest
+test: $(OUT)/.deps-ok $(OUT)/.deps-test-ok all $(UNIT_TESTS) $(BPF_TESTS) $(TEST_EXTRA) qemu linuxguest
 	$(Q)OUT=$(OUT) tests/run
 
 ## bench: run the benchmarks and print measured ratios
-bench: $(OUT)/.deps-ok all $(BENCHES)
+bench: $(OUT)/.deps-ok $(OUT)/.deps-test-ok $(OUT)/.deps-bench-ok all $(BENCHES)
 	$(Q)OUT=$(OUT) tests/bench/run
 
 ## clean: remove build outputs (the download cache in .cache/ stays)
@@ -152,5 +179,5 @@ clean:
 ## help: list the targets
 help:
 	@echo "precopy make targets:"
-	@sed -n 's/^## \([a-z-]*\): /  \1\t/p' $(MAKEFILE_LIST) | expand -t 14
-	@echo "variables: O=builddir V=1 (verbose) VMLINUX_H=path"
+	@sed -n 's/^## \([a-z0-9-]*\): /  \1\t/p' $(MAKEFILE_LIST) | expand -t 14
+	@echo "variables: O=builddir V=1 (verbose) VMLINUX_H=path PREFIX=/usr/local DESTDIR= (install)"

@@ -3,9 +3,9 @@
  * tracker.bpf.c - the KVM dirty-page tracker.
  *
  * Every program here turns one kind of "this guest page was dirtied" signal
- * into the same per-page state: a bit in the current epoch's dirty bitmap,
- * a per-2 MiB-region count of pages newly dirtied, the page's last dirty
- * epoch, per-vCPU counts, and optionally a sampled raw event.
+ * into the same per-page state: a bit in the current epoch's dirty bitmap
+ * (bpf/dirty_record.bpf.h, shared with the process tracker), and per-vCPU
+ * counts.
  *
  * Sources, best first (the loader probes which this kernel accepts):
  *  - fentry/kprobe on mark_page_dirty_in_slot(): every dirtying KVM logs,
@@ -16,22 +16,24 @@
  *    which is how dirty logging without PML first sees a page per epoch.
  *  - tracepoint kvmmmu:fast_page_fault: write-protection faults that the
  *    fast path fixed (the dirty-logging fast path).
+ * The tracepoints are attached as tp_btf or raw_tp programs: no tracefs.
  * Fault hooks see only the first write to a page after each clear of the
  * log; the ring and the function hooks see every logged dirtying.
  *
- * Filtering: only processes registered in map `vms` (by tgid; for the
+ * Filtering: only the VMM processes in .bss vm_ids[] (by tgid; for the
  * function hooks by kvm->userspace_pid when the kernel has it) are
- * recorded, so several VMMs can be tracked at once without mixing.
+ * recorded, so several VMMs can be tracked at once without mixing. Each
+ * has two copies of its memory map in map `vms`; user space fills the one
+ * not in use, switches vm_ids[i].cur, and waits out the recording sections
+ * (dirty_record.bpf.h) that may still read the old one.
  *
- * Epochs: user space owns the epoch number in .bss. A program reads it once
- * per event and records into buffer (epoch & 1). To harvest, user space
- * advances the epoch, waits until no CPU is inside a recording section of
- * the old buffer (map `inflight`), then reads and clears the old buffer.
- * The recording section is bracketed by atomic increments, which are full
- * barriers on x86, so the harvester never misses a late writer.
- *
- * Cost: one hash lookup, a bounded scan of at most PRECOPY_MAX_SLOTS slots,
- * and one atomic OR on the bitmap when the bit is not yet set.
+ * Cost, per event: a locked add to open the recording section, a scan of
+ * the tracked tgids (usually one), a scan of at most PRECOPY_MAX_SLOTS
+ * slots, array lookups the verifier inlines, and a locked OR on the bitmap
+ * word when the bit is not yet set. On the ring-push path no hash lookup
+ * and no probe-read: the only helper calls left are the current tgid and
+ * (before 6.10, which inlines it) the CPU number. make bench measures its
+ * cost per event (bench_tracker).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -39,45 +41,27 @@
 #include <bpf/bpf_core_read.h>
 #include "tracker_common.h"
 
+#define DIRTY_DEFAULT_PAGES PRECOPY_DEFAULT_CAPACITY
+#define DIRTY_NSTATS PRECOPY_STAT__COUNT
+#define DIRTY_STAT_MAP_ERROR PRECOPY_STAT_MAP_ERROR
+#include "dirty_record.bpf.h"
+
 char LICENSE[] SEC("license") = "GPL";
 
 /* Configuration, set by the loader before load. */
-const volatile __u64 words_per_buf = PRECOPY_DEFAULT_CAPACITY / 64;
-const volatile __u64 regions_per_buf =
-	PRECOPY_DEFAULT_CAPACITY / PRECOPY_REGION_PAGES;
-const volatile __u32 sample_every = 0; /* 0: no raw events; N: 1 in N */
 const volatile int ret_pf_fixed = -1;  /* RET_PF_FIXED, -1 if unknown */
 
-/* Shared with user space (mmapped .bss). */
-__u32 epoch;
+/* Tracked VMMs, written by user space (mmapped .bss): entries
+ * [0, nvm_ids) are scanned; a tgid of 0 is a free entry. */
+struct precopy_vm_id vm_ids[PRECOPY_MAX_VMS];
+__u32 nvm_ids;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(map_flags, BPF_F_MMAPABLE);
 	__type(key, __u32);
-	__type(value, __u64);
-	__uint(max_entries, 2 * (PRECOPY_DEFAULT_CAPACITY / 64));
-} dirty SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(map_flags, BPF_F_MMAPABLE);
-	__type(key, __u32);
-	__type(value, __u64);
-	__uint(max_entries, 2 * (PRECOPY_DEFAULT_CAPACITY / PRECOPY_REGION_PAGES));
-} regions SEC(".maps");
-
-struct page_epoch_elem {
-	__u32 epoch_plus1[PRECOPY_PAGE_EPOCHS_PER_ELEM];
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(map_flags, BPF_F_MMAPABLE);
-	__type(key, __u32);
-	__type(value, struct page_epoch_elem);
-	__uint(max_entries, PRECOPY_DEFAULT_CAPACITY / PRECOPY_PAGE_EPOCHS_PER_ELEM);
-} page_epoch SEC(".maps");
+	__type(value, struct precopy_vm);
+	__uint(max_entries, 2 * PRECOPY_MAX_VMS);
+} vms SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -88,161 +72,52 @@ struct {
 } vcpu_stats SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(map_flags, BPF_F_MMAPABLE);
-	__type(key, __u32);
-	__type(value, struct precopy_inflight);
-	__uint(max_entries, PRECOPY_MAX_CPUS);
-} inflight SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__type(key, __u32);
-	__type(value, __u64);
-	__uint(max_entries, PRECOPY_STAT__COUNT);
-} stats SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__type(key, __u32);
-	__type(value, struct precopy_vm);
-	__uint(max_entries, PRECOPY_MAX_VMS);
-} vms SEC(".maps");
-
-struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__type(key, struct precopy_unmapped_key);
 	__type(value, __u64);
 	__uint(max_entries, 256);
 } unmapped SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 1 << 20);
-} events SEC(".maps");
-
-static __always_inline void stat_inc(__u32 idx)
+/* The memory map of the VMM `tgid`, or NULL if it is not tracked. Inside a
+ * recording section: the map stays valid until the section ends. */
+static __always_inline struct precopy_vm *find_vm(__u32 tgid)
 {
-	__u64 *v = bpf_map_lookup_elem(&stats, &idx);
+	__u32 n = *(volatile __u32 *)&nvm_ids, i, key;
 
-	if (v)
-		(*v)++;
-}
-
-/* Per-CPU sampling counters (one slot per CPU, touched only by its CPU). */
-static __u64 sample_tick[PRECOPY_MAX_CPUS];
-
-static __always_inline bool sample_now(void)
-{
-	__u32 cpu;
-
-	if (!sample_every)
-		return false;
-	if (sample_every == 1)
-		return true;
-	cpu = bpf_get_smp_processor_id();
-	if (cpu >= PRECOPY_MAX_CPUS)
-		return false;
-	return ++sample_tick[cpu] % sample_every == 0;
-}
-
-static __always_inline void emit_event(const struct precopy_vm *vm,
-				       __u8 hook, __u32 slot, __u64 offset,
-				       __u64 gfn, __u32 vcpu, __u32 ep,
-				       bool new_dirty)
-{
-	struct precopy_event *e;
-	__u64 id;
-
-	if (!sample_now())
-		return;
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		stat_inc(PRECOPY_STAT_RB_DROPPED);
-		return;
+	for (i = 0; i < PRECOPY_MAX_VMS; i++) {
+		if (i >= n)
+			break;
+		if (*(volatile __u32 *)&vm_ids[i].tgid != tgid)
+			continue;
+		key = i * 2 + (*(volatile __u32 *)&vm_ids[i].cur & 1);
+		return bpf_map_lookup_elem(&vms, &key);
 	}
-	id = bpf_get_current_pid_tgid();
-	e->ts_ns = bpf_ktime_get_ns();
-	e->gfn = gfn;
-	e->offset = offset;
-	e->tgid = id >> 32;
-	e->tid = (__u32)id;
-	e->slot = slot;
-	e->epoch = ep;
-	e->vcpu = vcpu;
-	e->hook = hook;
-	e->vm_index = vm->vm_index;
-	e->new_dirty = new_dirty;
-	bpf_ringbuf_submit(e, 0);
-	stat_inc(PRECOPY_STAT_RB_SAMPLED);
+	return NULL;
 }
 
 /*
- * Record guest page `gfn` of `vm` as dirtied. The caller has already
- * resolved and range-checked gfn against the VM's memory map.
+ * Record guest page `gfn` of `vm` as dirtied, inside a recording section.
+ * The caller has resolved gfn through the VM's memory map.
  */
 static __always_inline void record_gfn(const struct precopy_vm *vm, __u8 hook,
-				       __u32 slot, __u64 offset, __u64 gfn,
-				       __u32 vcpu)
+				       __u64 gfn, __u32 vcpu)
 {
-	struct precopy_inflight *fl;
 	struct precopy_vcpu_stat *vs;
-	struct page_epoch_elem *pe;
-	__u64 page, bit, old, seq, *word, *region;
-	__u32 cpu, ep, buf, idx;
-	bool new_dirty = false;
+	int new_dirty;
+	__u32 idx;
 
 	stat_inc(PRECOPY_STAT_EVENTS + hook);
 	if (gfn >= vm->page_limit) {
 		stat_inc(PRECOPY_STAT_OUT_OF_RANGE);
 		return;
 	}
-	page = vm->page_base + gfn;
-	if (page >= words_per_buf * 64) {
+	new_dirty = dirty_set(vm->page_base + gfn);
+	if (new_dirty < 0) {
 		stat_inc(PRECOPY_STAT_OUT_OF_RANGE);
 		return;
 	}
-
-	cpu = bpf_get_smp_processor_id();
-	fl = bpf_map_lookup_elem(&inflight, &cpu);
-	if (!fl) {
-		stat_inc(PRECOPY_STAT_MAP_ERROR);
-		return;
-	}
-	/* Odd while recording. The locked add is a full barrier: the epoch
-	 * is read after the harvester can see us. Only this CPU writes its
-	 * slot, so the closing store needs no lock. */
-	seq = __sync_fetch_and_add(&fl->seq, 1);
-
-	ep = *(volatile __u32 *)&epoch;
-	buf = ep & 1;
-	idx = buf * words_per_buf + (page >> 6);
-	bit = 1ULL << (page & 63);
-	word = bpf_map_lookup_elem(&dirty, &idx);
-	if (word && !(*(volatile __u64 *)word & bit)) {
-		old = __sync_fetch_and_or(word, bit);
-		if (!(old & bit)) {
-			new_dirty = true;
-			idx = buf * regions_per_buf +
-			      (page >> PRECOPY_REGION_SHIFT);
-			region = bpf_map_lookup_elem(&regions, &idx);
-			if (region)
-				__sync_fetch_and_add(region, 1);
-		}
-	} else if (!word) {
-		stat_inc(PRECOPY_STAT_MAP_ERROR);
-	}
-
-	*(volatile __u64 *)&fl->seq = seq + 2; /* even: done with the buffer */
-
-	if (new_dirty) {
+	if (new_dirty)
 		stat_inc(PRECOPY_STAT_NEW_DIRTY);
-		idx = page / PRECOPY_PAGE_EPOCHS_PER_ELEM;
-		pe = bpf_map_lookup_elem(&page_epoch, &idx);
-		if (pe)
-			pe->epoch_plus1[page % PRECOPY_PAGE_EPOCHS_PER_ELEM] =
-				ep + 1;
-	}
 
 	if (vcpu >= PRECOPY_MAX_VCPUS)
 		vcpu = PRECOPY_VCPU_UNKNOWN;
@@ -257,8 +132,6 @@ static __always_inline void record_gfn(const struct precopy_vm *vm, __u8 hook,
 		if (new_dirty)
 			__sync_fetch_and_add(&vs->new_dirty, 1);
 	}
-
-	emit_event(vm, hook, slot, offset, gfn, vcpu, ep, new_dirty);
 }
 
 static __always_inline void note_unmapped(__u32 tgid, __u32 slot)
@@ -274,15 +147,19 @@ static __always_inline void note_unmapped(__u32 tgid, __u32 slot)
 		bpf_map_update_elem(&unmapped, &key, &one, BPF_NOEXIST);
 }
 
-/* Resolve (slot, offset) through the VM's memory map and record it. */
+/* Resolve (slot, offset) through the memory map of VMM tgid and record. */
 static __always_inline void record_slot(__u32 tgid, __u8 hook, __u32 slot,
 					__u64 offset, __u32 vcpu)
 {
-	struct precopy_vm *vm = bpf_map_lookup_elem(&vms, &tgid);
+	struct dirty_section sec;
+	struct precopy_vm *vm;
 	int i;
 
-	if (!vm)
+	if (!dirty_begin(&sec))
 		return;
+	vm = find_vm(tgid);
+	if (!vm)
+		goto out;
 	for (i = 0; i < PRECOPY_MAX_SLOTS; i++) {
 		if (i >= vm->nslots)
 			break;
@@ -290,34 +167,51 @@ static __always_inline void record_slot(__u32 tgid, __u8 hook, __u32 slot,
 			continue;
 		if (offset >= vm->slots[i].npages)
 			break;
-		record_gfn(vm, hook, slot, offset,
-			   vm->slots[i].base_gfn + offset, vcpu);
-		return;
+		record_gfn(vm, hook, vm->slots[i].base_gfn + offset, vcpu);
+		goto out;
 	}
 	note_unmapped(tgid, slot);
+out:
+	dirty_end(&sec);
 }
 
-/* Resolve a guest-physical address through the VM's memory map. */
-static __always_inline void record_gpa(__u32 tgid, __u8 hook, __u64 gpa,
-				       __u32 vcpu)
+/* Resolve a guest-physical address of a write fault of VMM tgid through
+ * its memory map and record it: error_code bit 1 says a write, `fixed`
+ * whether the fault made the page writable (fast_page_fault). */
+static __always_inline void record_fault(__u32 tgid, __u8 hook, __u64 gpa,
+					 __u64 error_code, bool fixed,
+					 __u32 vcpu)
 {
-	struct precopy_vm *vm = bpf_map_lookup_elem(&vms, &tgid);
+	struct dirty_section sec;
+	struct precopy_vm *vm;
 	__u64 gfn = gpa >> 12;
 	int i;
 
-	if (!vm)
+	if (!dirty_begin(&sec))
 		return;
+	vm = find_vm(tgid);
+	if (!vm)
+		goto out;
+	if (!(error_code & 2)) {
+		stat_inc(PRECOPY_STAT_NOT_WRITE);
+		goto out;
+	}
+	if (!fixed) {
+		stat_inc(PRECOPY_STAT_NOT_FIXED);
+		goto out;
+	}
 	for (i = 0; i < PRECOPY_MAX_SLOTS; i++) {
 		if (i >= vm->nslots)
 			break;
 		if (gfn >= vm->slots[i].base_gfn &&
 		    gfn - vm->slots[i].base_gfn < vm->slots[i].npages) {
-			record_gfn(vm, hook, vm->slots[i].slot,
-				   gfn - vm->slots[i].base_gfn, gfn, vcpu);
-			return;
+			record_gfn(vm, hook, gfn, vcpu);
+			goto out;
 		}
 	}
 	/* A fault outside every memory slot is MMIO, not dirty memory. */
+out:
+	dirty_end(&sec);
 }
 
 static __always_inline __u32 current_tgid(void)
@@ -325,118 +219,146 @@ static __always_inline __u32 current_tgid(void)
 	return bpf_get_current_pid_tgid() >> 32;
 }
 
-/* Two forms of the ring-push hook: the BTF-typed raw tracepoint gets the
- * tracepoint's arguments directly (no trace record is formatted, about half
- * the cost); the classic tracepoint is the fallback for kernels without
- * BTF for it. The loader uses the first that loads. */
-SEC("tp_btf/kvm_dirty_ring_push")
-int BPF_PROG(handle_ring_push_btf, struct kvm_dirty_ring *ring, __u32 slot,
-	     __u64 offset)
+/* The VMM a struct kvm belongs to: the process that created it
+ * (kvm->userspace_pid, 0 when the kernel does not record it), if tracked,
+ * else the current process (dirtying may happen in a kworker). Reads only
+ * the tgids, outside a section: record_slot() looks the VM up again. */
+static __always_inline __u32 kvm_owner(__u32 userspace_pid)
 {
-	record_slot(current_tgid(), PRECOPY_HOOK_RING_PUSH, slot, offset,
-		    BPF_CORE_READ(ring, index));
-	return 0;
-}
+	__u32 n = *(volatile __u32 *)&nvm_ids, i;
 
-SEC("tracepoint/kvm/kvm_dirty_ring_push")
-int handle_ring_push(struct trace_event_raw_kvm_dirty_ring_push *ctx)
-{
-	record_slot(current_tgid(), PRECOPY_HOOK_RING_PUSH, ctx->slot,
-		    ctx->offset, ctx->index);
-	return 0;
-}
-
-/* kvm_page_fault's error code: EPT exit qualification on VMX, #NPF error
- * code on SVM; bit 1 means a write in both. Older kernels have no vcpu_id
- * and a 32-bit error code; CO-RE adjusts the loads. */
-SEC("tracepoint/kvm/kvm_page_fault")
-int handle_page_fault(struct trace_event_raw_kvm_page_fault *ctx)
-{
-	__u32 vcpu = PRECOPY_VCPU_UNKNOWN;
-	__u64 err = ctx->error_code;
-
-	if (!bpf_map_lookup_elem(&vms, &(__u32){ current_tgid() }))
-		return 0;
-	if (!(err & 2)) {
-		stat_inc(PRECOPY_STAT_NOT_WRITE);
-		return 0;
-	}
-	if (bpf_core_field_exists(ctx->vcpu_id))
-		vcpu = ctx->vcpu_id;
-	record_gpa(current_tgid(), PRECOPY_HOOK_PAGE_FAULT, ctx->fault_address,
-		   vcpu);
-	return 0;
-}
-
-SEC("tracepoint/kvmmmu/fast_page_fault")
-int handle_fast_pf(struct trace_event_raw_fast_page_fault *ctx)
-{
-	bool fixed;
-
-	if (!bpf_map_lookup_elem(&vms, &(__u32){ current_tgid() }))
-		return 0;
-	if (!(ctx->error_code & 2)) {
-		stat_inc(PRECOPY_STAT_NOT_WRITE);
-		return 0;
-	}
-	if (ret_pf_fixed >= 0)
-		fixed = ctx->ret == ret_pf_fixed;
-	else
-		fixed = ctx->old_spte != ctx->new_spte;
-	if (!fixed) {
-		stat_inc(PRECOPY_STAT_NOT_FIXED);
-		return 0;
-	}
-	record_gpa(current_tgid(), PRECOPY_HOOK_FAST_PF, ctx->cr2_or_gpa,
-		   ctx->vcpu_id);
-	return 0;
-}
-
-/* The VMM a struct kvm belongs to: the process that created it, when the
- * kernel records that and it is tracked (dirtying may happen in a kworker),
- * else the current process. */
-static __always_inline __u32 kvm_owner(struct kvm *kvm)
-{
-	if (bpf_core_field_exists(kvm->userspace_pid)) {
-		__u32 pid = BPF_CORE_READ(kvm, userspace_pid);
-
-		if (pid && bpf_map_lookup_elem(&vms, &pid))
-			return pid;
+	for (i = 0; userspace_pid && i < PRECOPY_MAX_VMS; i++) {
+		if (i >= n)
+			break;
+		if (*(volatile __u32 *)&vm_ids[i].tgid == userspace_pid)
+			return userspace_pid;
 	}
 	return current_tgid();
 }
 
-static __always_inline void record_memslot(struct kvm *kvm,
-					   const struct kvm_memory_slot *ms,
-					   __u64 gfn, __u8 hook)
+/*
+ * Every tracepoint hook is a BTF-typed raw tracepoint (tp_btf) or a raw
+ * tracepoint (raw_tp): they get the tracepoint's arguments directly, no
+ * trace record is formatted (about half the cost), and attaching them
+ * needs no tracefs (a classic SEC("tracepoint/...") program needs tracefs
+ * mounted for libbpf to find its id; a fresh machine has none).
+ * Kernels since 6.12 may type a tracepoint's pointer arguments "maybe
+ * NULL" (trusted_ptr_or_null): the verifier wants them checked first.
+ *
+ * Two forms of the ring-push hook: tp_btf, and raw_tp for kernels without
+ * BTF for the tracepoint. The loader uses the first that loads.
+ */
+SEC("tp_btf/kvm_dirty_ring_push")
+int BPF_PROG(handle_ring_push_btf, struct kvm_dirty_ring *ring, __u32 slot,
+	     __u64 offset)
 {
-	__u32 flags, slot;
-	__u64 base;
-
-	if (!ms)
-		return;
-	flags = BPF_CORE_READ(ms, flags);
-	if (!(flags & 1 /* KVM_MEM_LOG_DIRTY_PAGES */))
-		return;
-	slot = ((__u32)BPF_CORE_READ(ms, as_id) << 16) |
-	       (__u16)BPF_CORE_READ(ms, id);
-	base = BPF_CORE_READ(ms, base_gfn);
-	record_slot(kvm_owner(kvm), hook, slot, gfn - base,
-		    PRECOPY_VCPU_UNKNOWN);
+	if (!ring)
+		return 0;
+	/* A BTF pointer: read directly, no probe-read helper call. */
+	record_slot(current_tgid(), PRECOPY_HOOK_RING_PUSH, slot, offset,
+		    ring->index);
+	return 0;
 }
 
+SEC("raw_tp/kvm_dirty_ring_push")
+int handle_ring_push_raw(struct bpf_raw_tracepoint_args *ctx)
+{
+	struct kvm_dirty_ring *ring = (void *)ctx->args[0];
+
+	record_slot(current_tgid(), PRECOPY_HOOK_RING_PUSH, (__u32)ctx->args[1],
+		    ctx->args[2], BPF_CORE_READ(ring, index));
+	return 0;
+}
+
+/* kvm_page_fault's arguments: (vcpu, fault_address, error_code) in 6.1,
+ * 6.12 and 6.18, (fault_address, error_code) in older kernels. The loader
+ * reads which from the tracepoint's BTF; the verifier only sees the branch
+ * this kernel takes. The error code is the EPT exit qualification on VMX,
+ * the #NPF error code on SVM; bit 1 means a write in both. */
+const volatile bool pf_has_vcpu = true;
+
+SEC("tp_btf/kvm_page_fault")
+int handle_page_fault(__u64 *ctx)
+{
+	__u32 vcpu = PRECOPY_VCPU_UNKNOWN;
+	__u64 gpa, err;
+
+	if (pf_has_vcpu) {
+		struct kvm_vcpu *v = (void *)ctx[0];
+
+		gpa = ctx[1];
+		err = ctx[2];
+		if (v)
+			vcpu = BPF_CORE_READ(v, vcpu_id);
+	} else {
+		gpa = ctx[0];
+		err = (__u32)ctx[1];
+	}
+	record_fault(current_tgid(), PRECOPY_HOOK_PAGE_FAULT, gpa, err, true,
+		     vcpu);
+	return 0;
+}
+
+/* fast_page_fault(vcpu, fault, sptep, old_spte, ret) since the struct
+ * kvm_page_fault rework. fault->error_code is a u32 in 6.1, a u64 in 6.18:
+ * read it at the kernel's size. */
+SEC("tp_btf/fast_page_fault")
+int BPF_PROG(handle_fast_pf, struct kvm_vcpu *vcpu,
+	     struct kvm_page_fault *fault, __u64 *sptep, __u64 old_spte,
+	     int ret)
+{
+	__u64 new_spte = old_spte;
+	bool fixed;
+
+	if (!vcpu || !fault)
+		return 0;
+	if (ret_pf_fixed >= 0) {
+		fixed = ret == ret_pf_fixed;
+	} else {
+		bpf_probe_read_kernel(&new_spte, sizeof(new_spte), sptep);
+		fixed = old_spte != new_spte;
+	}
+	record_fault(current_tgid(), PRECOPY_HOOK_FAST_PF,
+		     BPF_CORE_READ(fault, addr),
+		     BPF_CORE_READ_BITFIELD_PROBED(fault, error_code), fixed,
+		     BPF_CORE_READ(vcpu, vcpu_id));
+	return 0;
+}
+
+/* mark_page_dirty_in_slot(kvm, memslot, gfn): only slots with dirty
+ * logging on (KVM_MEM_LOG_DIRTY_PAGES) are logged. fentry reads the
+ * memslot, a BTF-typed argument, directly; kprobe has to probe-read. */
 SEC("fentry/mark_page_dirty_in_slot")
 int BPF_PROG(handle_fentry, struct kvm *kvm,
-	     const struct kvm_memory_slot *memslot, gfn_t gfn)
+	     const struct kvm_memory_slot *ms, gfn_t gfn)
 {
-	record_memslot(kvm, memslot, gfn, PRECOPY_HOOK_FENTRY);
+	__u32 pid = 0;
+
+	if (!ms || !(ms->flags & 1 /* KVM_MEM_LOG_DIRTY_PAGES */))
+		return 0;
+	/* Probe-read: struct kvm is large, this field lies beyond the
+	 * 32 KiB a load instruction's offset can reach (40408 in 6.1). */
+	if (bpf_core_field_exists(kvm->userspace_pid))
+		pid = BPF_CORE_READ(kvm, userspace_pid);
+	record_slot(kvm_owner(pid), PRECOPY_HOOK_FENTRY,
+		    ((__u32)ms->as_id << 16) | (__u16)ms->id, gfn - ms->base_gfn,
+		    PRECOPY_VCPU_UNKNOWN);
 	return 0;
 }
 
 SEC("kprobe/mark_page_dirty_in_slot")
 int BPF_KPROBE(handle_kprobe, struct kvm *kvm,
-	       const struct kvm_memory_slot *memslot, gfn_t gfn)
+	       const struct kvm_memory_slot *ms, gfn_t gfn)
 {
-	record_memslot(kvm, memslot, gfn, PRECOPY_HOOK_KPROBE);
+	__u32 pid = 0;
+
+	if (!ms || !(BPF_CORE_READ(ms, flags) & 1))
+		return 0;
+	if (bpf_core_field_exists(kvm->userspace_pid))
+		pid = BPF_CORE_READ(kvm, userspace_pid);
+	record_slot(kvm_owner(pid), PRECOPY_HOOK_KPROBE,
+		    ((__u32)BPF_CORE_READ(ms, as_id) << 16) |
+			    (__u16)BPF_CORE_READ(ms, id),
+		    gfn - BPF_CORE_READ(ms, base_gfn), PRECOPY_VCPU_UNKNOWN);
 	return 0;
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * tracker_common.h - plain C types shared by the dirty tracker's BPF programs
- * (tracker.bpf.c) and its user-space loader (user/lib/tracker.c).
+ * (tracker.bpf.c) and its user-space loader (user/lib/kvm/tracker.c).
  *
  * Page space. The tracker keeps one flat page space for all tracked VMs.
  * Each VM owns the pages [page_base, page_base + page_limit): page
@@ -9,22 +9,17 @@
  * multiple of PRECOPY_REGION_PAGES, so every 64-page bitmap word and every
  * 2 MiB region belongs to exactly one VM.
  *
- * Maps (all BPF_F_MMAPABLE arrays unless said otherwise, read by user
- * space through mmap without a syscall per page):
- *   dirty       u64 words, 2 * words_per_buf: the double-buffered epoch
- *               dirty bitmap; buffer (epoch & 1) is being written.
- *   regions     u64 per 2 MiB region, 2 * regions_per_buf: distinct pages
- *               newly dirtied in the epoch, double-buffered like `dirty`.
- *   page_epoch  u32 per page: 1 + the last epoch the page was dirtied in
- *               (0 = never), packed PRECOPY_PAGE_EPOCHS_PER_ELEM per element.
- *   vcpu_stats  struct precopy_vcpu_stat per (vm_index, vcpu).
- *   inflight    one cache line per CPU: a sequence count that is odd while
- *               a program on that CPU is recording into a bitmap, so the
- *               harvester can wait out writers of the old buffer.
- *   stats       per-CPU u64 counters indexed by enum precopy_stat.
- *   vms         hash: tgid of a VMM -> struct precopy_vm.
+ * State, besides the epoch, `dirty`, `inflight` and `stats` of the
+ * recording scheme both trackers share (dirty_record.bpf.h; `stats`
+ * indexed by enum precopy_stat):
+ *   vm_ids      .bss, struct precopy_vm_id per VM index: which VMM it is
+ *               (0: free) and which copy of its memory map is in use;
+ *               entries [0, nvm_ids) are scanned.
+ *   vms         array: struct precopy_vm, two copies per VM index
+ *               (index * 2 + cur).
+ *   vcpu_stats  BPF_F_MMAPABLE array: struct precopy_vcpu_stat per
+ *               (vm_index, vcpu).
  *   unmapped    LRU hash: (tgid, slot) -> events whose slot is unknown.
- *   events      ring buffer of sampled struct precopy_event.
  */
 #ifndef PRECOPY_TRACKER_COMMON_H
 #define PRECOPY_TRACKER_COMMON_H
@@ -32,11 +27,9 @@
 #define PRECOPY_MAX_VMS 16
 #define PRECOPY_MAX_SLOTS 32
 #define PRECOPY_MAX_VCPUS 64
-#define PRECOPY_MAX_CPUS 512
 #define PRECOPY_VCPU_UNKNOWN (PRECOPY_MAX_VCPUS - 1)
 #define PRECOPY_REGION_SHIFT 9 /* 512 pages of 4 KiB = 2 MiB */
 #define PRECOPY_REGION_PAGES (1u << PRECOPY_REGION_SHIFT)
-#define PRECOPY_PAGE_EPOCHS_PER_ELEM 16 /* u32 per page, 64-byte elements */
 #define PRECOPY_DEFAULT_CAPACITY (16u << 20) /* pages: 64 GiB of 4 KiB */
 
 /* The hooks a dirty event can come from. */
@@ -57,8 +50,6 @@ enum precopy_stat {
 	PRECOPY_STAT_OUT_OF_RANGE,  /* gfn beyond the VM's page range */
 	PRECOPY_STAT_NOT_WRITE,     /* fault events that were not writes */
 	PRECOPY_STAT_NOT_FIXED,     /* fast_page_fault that did not fix */
-	PRECOPY_STAT_RB_SAMPLED,    /* events submitted to the ring buffer */
-	PRECOPY_STAT_RB_DROPPED,    /* ring buffer full: sample lost */
 	PRECOPY_STAT_MAP_ERROR,     /* map lookup failed (cannot happen) */
 	PRECOPY_STAT__COUNT,
 };
@@ -71,7 +62,13 @@ struct precopy_slot {
 	unsigned long long npages;
 };
 
-/* Value of map `vms`: one tracked VMM process. */
+/* Entry of .bss vm_ids[]: the VMM tracked under one VM index. */
+struct precopy_vm_id {
+	unsigned int tgid;         /* 0: entry free */
+	unsigned int cur;          /* copy of its memory map in use, 0 or 1 */
+};
+
+/* Value of map `vms`: the memory map of one tracked VMM process. */
 struct precopy_vm {
 	unsigned int vm_index;     /* 0 .. PRECOPY_MAX_VMS-1 */
 	unsigned int nslots;
@@ -91,27 +88,6 @@ struct precopy_vcpu_stat {
 	unsigned long long events;    /* dirty events seen */
 	unsigned long long new_dirty; /* pages this vCPU dirtied first */
 	unsigned long long pad[6];    /* one cache line per vCPU */
-};
-
-/* Value of map `inflight`: one cache line per CPU. */
-struct precopy_inflight {
-	unsigned long long seq;
-	unsigned long long pad[7];
-};
-
-/* A sampled raw event in ring buffer `events`. */
-struct precopy_event {
-	unsigned long long ts_ns;  /* bpf_ktime_get_ns() */
-	unsigned long long gfn;    /* guest-physical page */
-	unsigned long long offset; /* page offset inside the slot, or gfn */
-	unsigned int tgid;
-	unsigned int tid;
-	unsigned int slot;         /* as_id << 16 | id; ~0 if from a GPA */
-	unsigned int epoch;
-	unsigned short vcpu;       /* PRECOPY_VCPU_UNKNOWN if not known */
-	unsigned char hook;        /* enum precopy_hook */
-	unsigned char vm_index;
-	unsigned int new_dirty;    /* 1 if this event set the epoch bit */
 };
 
 #endif /* PRECOPY_TRACKER_COMMON_H */

@@ -2,7 +2,9 @@
 #
 # tests/fuzz.mk - libFuzzer targets, included by the top-level Makefile.
 #
-# Convention: tests/fuzz/fuzz_NAME.c fuzzes user/lib/NAME.c, which is
+# Convention: tests/fuzz/fuzz_NAME.c fuzzes user/lib/STAGE/NAME.c and the
+# files of the same library, user/lib/STAGE/NAME_*.c (trace: trace_input.c,
+# trace_text.c...), found in whichever stage folder holds them, which are
 # compiled into the fuzzer with the same instrumentation (the library
 # archive is built by gcc without coverage). Seeds committed in
 # tests/fuzz/corpus/NAME/ start the working corpus $(OUT)/fuzz/corpus/NAME/,
@@ -30,7 +32,11 @@ FUZZ_BINS := $(addprefix $(OUT)/fuzz/,$(FUZZERS))
 
 .PHONY: fuzz fuzz-build
 
-$(OUT)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c user/lib/%.c user/lib/%.h | $(OUT)/.deps-ok
+# The library sources a fuzzer covers: user/lib/*/NAME.[ch] and
+# user/lib/*/NAME_*.[ch] ($$* is NAME).
+.SECONDEXPANSION:
+$(OUT)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(wildcard user/lib/*/$$*.c user/lib/*/$$*_*.c) \
+		$$(wildcard user/lib/*/$$*.h user/lib/*/$$*_*.h) | $(OUT)/.deps-ok
 	$(call msg,FUZZ-CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(filter %.c,$^) -lz -lm -o $@

@@ -22,7 +22,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "memmap.h"
+#include "kvm/guest_map.h"
+#include "util/bitops.h"
 #include "workvm.h"
 
 /* Why tests that run VMs and load BPF cannot run here, or NULL. */
@@ -41,7 +42,7 @@ struct vmchild {
 	uint64_t *truth;      /* shared: KVM's log of the last epoch */
 	size_t truth_len;
 	uint64_t pages;
-	struct memmap map;
+	struct guest_map map;
 	char err[256];
 };
 
@@ -61,15 +62,15 @@ static void vmchild__serve(int sock, const struct workvm_config *cfg,
 
 	vm = workvm__create(cfg, err, sizeof(err));
 	if (!vm) {
-		struct memmap none = { 0 };
+		struct guest_map none = { 0 };
 
 		if (write(sock, &none, sizeof(none)) != sizeof(none) ||
 		    write(sock, err, sizeof(err)) != sizeof(err))
 			_exit(1);
 		_exit(1);
 	}
-	if (write(sock, workvm__memmap(vm), sizeof(struct memmap)) !=
-	    sizeof(struct memmap))
+	if (write(sock, workvm__memmap(vm), sizeof(struct guest_map)) !=
+	    sizeof(struct guest_map))
 		_exit(1);
 	while (read(sock, &ms, sizeof(ms)) == sizeof(ms) && ms) {
 		memset(&rep, 0, sizeof(rep));
@@ -119,7 +120,7 @@ static int vmchild__start(struct vmchild *c, const struct workvm_config *cfg)
 		c->err[sizeof(c->err) - 1] = '\0';
 		return -1;
 	}
-	c->pages = memmap__pages(&c->map);
+	c->pages = guest_map__pages(&c->map);
 	return 0;
 }
 
@@ -190,9 +191,9 @@ static struct truth_cmp truth_compare(const uint64_t *truth,
 	uint64_t w, nw = (pages + 63) / 64;
 
 	for (w = 0; w < nw; w++) {
-		r.tp += __builtin_popcountll(truth[w] & seen[w]);
-		r.fp += __builtin_popcountll(~truth[w] & seen[w]);
-		r.fn += __builtin_popcountll(truth[w] & ~seen[w]);
+		r.tp += pop64(truth[w] & seen[w]);
+		r.fp += pop64(~truth[w] & seen[w]);
+		r.fn += pop64(truth[w] & ~seen[w]);
 	}
 	r.recall = r.tp + r.fn ? (double)r.tp / (r.tp + r.fn) : 1.0;
 	r.precision = r.tp + r.fp ? (double)r.tp / (r.tp + r.fp) : 1.0;

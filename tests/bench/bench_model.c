@@ -23,19 +23,14 @@
 #include <string.h>
 #include <time.h>
 
-#include "model.h"
-#include "planner.h"
+#include "util/clock.h"
+#include "model/model.h"
+#include "model/planner.h"
+#include "util/bitops.h"
+#include "rng.h"
 
 #define TARGET_NS 2.0
 #define NBM 8		/* distinct epoch bitmaps, cycled */
-
-static double now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -50,15 +45,7 @@ static double median(double *v, int n)
 	return v[n / 2];
 }
 
-static uint64_t rng = 88172645463325252ULL;
-
-static uint64_t xorshift(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
+static uint64_t rng = RNG_SEED;
 
 /* Fill bm (pages bits) with about 5 % dirty pages. */
 static void fill(uint64_t *bm, uint64_t pages, int shape, int k)
@@ -68,7 +55,7 @@ static void fill(uint64_t *bm, uint64_t pages, int shape, int k)
 	memset(bm, 0, words * 8);
 	if (shape == 0) {
 		for (i = 0; i < n; i++) {
-			p = xorshift() % pages;
+			p = rng_next(&rng) % pages;
 			bm[p / 64] |= 1ULL << (p % 64);
 		}
 		return;
@@ -77,7 +64,7 @@ static void fill(uint64_t *bm, uint64_t pages, int shape, int k)
 	 * of 512 pages every 4th region... kept simple: pages [0, 4 %) at
 	 * random), 2 % as a contiguous front that moves each epoch */
 	for (i = 0; i < pages * 3 / 100; i++) {
-		p = xorshift() % (pages / 25);
+		p = rng_next(&rng) % (pages / 25);
 		bm[p / 64] |= 1ULL << (p % 64);
 	}
 	for (i = 0; i < pages / 50; i++) {
@@ -123,16 +110,22 @@ static int measure(uint64_t pages, int shape, int warm, int reps,
 	for (i = 0; i < reps; i++) {
 		const uint64_t *b = bm[(warm + i) % NBM];
 
-		t0 = now_ns();
+		t0 = (double)clock_now_ns();
 		for (w = 0; w < words; w++)
-			x += __builtin_popcountll(b[w]);
-		tb[i] = now_ns() - t0;
-		t0 = now_ns();
+			x += pop64(b[w]);
+		tb[i] = (double)clock_now_ns() - t0;
+		t0 = (double)clock_now_ns();
 		model__update(m, &(struct model_epoch){ .dirty = b });
-		tu[i] = now_ns() - t0;
-		t0 = now_ns();
+		tu[i] = (double)clock_now_ns() - t0;
+		t0 = (double)clock_now_ns();
+		/* the guard's shadow: the epoch's writes, the iteration's
+		 * sends (one window), then the plan */
+		planner__epoch(pl, b, 0.1);
+		planner__feedback(pl, &(struct planner_feedback){
+			.duration_s = 0.1, .pages_sent = plan->window,
+			.has_fresh = true, .fresh = plan->window / 20 });
 		planner__plan(pl, b, plan);
-		tp[i] = now_ns() - t0;
+		tp[i] = (double)clock_now_ns() - t0;
 	}
 	f->update = median(tu, reps) / pages;
 	f->plan = median(tp, reps) / pages;

@@ -25,7 +25,7 @@ ROUNDS = 10
 
 
 def measure(pattern):
-    vm = subprocess.Popen([VM, "-j", "-e", "1000", pattern],
+    vm = subprocess.Popen([VM, "-j", "-E", "1000", pattern],
                           stdout=subprocess.PIPE, text=True)
     epochs = []
     reader = threading.Thread(
@@ -53,9 +53,9 @@ def measure(pattern):
         reader.join()
     rates = {}
     for kind, spans in windows.items():
-        per = sorted(ep["ring_entries"] * 1e3 / ep["ms"] for ep in epochs
-                     if any(a0 <= ep["t_end"] - ep["ms"] / 1e3 and
-                            ep["t_end"] <= a1 for a0, a1 in spans))
+        per = sorted(ep["ring_entries"] * 1e3 / ep["epoch_ms"] for ep in epochs
+                     if any(a0 <= ep["t_end_s"] - ep["epoch_ms"] / 1e3 and
+                            ep["t_end_s"] <= a1 for a0, a1 in spans))
         rates[kind] = per[len(per) // 2] if per else float("nan")
         rates[kind + "_n"] = len(per)
     return rates

@@ -49,7 +49,8 @@
 #include <unistd.h>
 
 #include "harness.h"
-#include "tracker.h"
+#include "kvm/tracker.h"
+#include "util/bitops.h"
 #include "vmchild.h"
 
 #define EPOCHS 5 /* epoch 0: first touch; then steady state */
@@ -153,7 +154,7 @@ static void count(struct counts *c, const uint64_t *truth,
 	c->fn = r.fn;
 	c->fn_first = 0;
 	for (w = 0; w < nw; w++)
-		c->fn_first += __builtin_popcountll(truth[w] & ~seen[w] &
+		c->fn_first += pop64(truth[w] & ~seen[w] &
 						    ~before[w]);
 }
 

@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * test_robust.c - the tracker under the conditions of real use: harvesting
- * while the guest runs, a VM exiting mid-epoch and another starting, the
- * raw-event ring buffer overflowing, and events in a memory slot the
- * tracker was not told about. Ring-mode VMs, so KVM's log is exact truth.
+ * while the guest runs, a VM exiting mid-epoch and another starting, and
+ * events in a memory slot the tracker was not told about. Ring-mode VMs, so KVM's log is exact truth.
  *
  * Needs root and /dev/kvm; skips with the reason otherwise.
  */
@@ -14,7 +13,7 @@
 #include <unistd.h>
 
 #include "harness.h"
-#include "tracker.h"
+#include "kvm/tracker.h"
 #include "vmchild.h"
 
 static struct workvm_config ring_vm(const char *cmdline)
@@ -169,83 +168,6 @@ cleanup:
 	tracker__close(t);
 }
 
-struct rb_check {
-	uint64_t n, bad;
-	pid_t pid;
-	const uint64_t *truth;
-	uint64_t pages;
-};
-
-static int check_event(void *ctx, const struct precopy_event *e)
-{
-	struct rb_check *rc = ctx;
-
-	rc->n++;
-	if ((pid_t)e->tgid != rc->pid || e->gfn >= rc->pages ||
-	    e->hook != PRECOPY_HOOK_RING_PUSH)
-		rc->bad++;
-	return 0;
-}
-
-/* A ring buffer too small for the event rate drops samples, and every
- * drop is counted: sampled + dropped == events. The bitmap loses nothing. */
-static void test_ringbuf_overflow_counted(void)
-{
-	struct tracker_opts o = tracker_opts__default();
-	struct workvm_config cfg = ring_vm("pattern=random");
-	struct tracker_stats st;
-	struct rb_check rc = { 0 };
-	struct truth_cmp c;
-	struct vmchild vmc;
-	struct tracker *t;
-	const uint64_t *bm;
-	uint64_t np, events;
-	int vm = -1, n;
-	char err[256];
-
-	memset(&vmc, 0, sizeof(vmc));
-	if (vmchild_skip_reason()) {
-		TEST_SKIP("%s", vmchild_skip_reason());
-		return;
-	}
-	o.sample_every = 1;
-	o.ringbuf_bytes = 4096;
-	o.hooks = TRACKER_HOOK_BIT(PRECOPY_HOOK_RING_PUSH);
-	t = open_tracker(&o, err, sizeof(err));
-	if (!ASSERT_NOT_NULL(t, err))
-		return;
-	if (!ASSERT_OK(vmchild__start(&vmc, &cfg), vmc.err))
-		goto cleanup;
-	vm = tracker__add_vm(t, vmc.pid, &vmc.map);
-	if (!ASSERT_TRUE(vm >= 0, "add VM"))
-		goto cleanup;
-	if (!ASSERT_OK(vmchild__epoch(&vmc, 300, NULL), vmc.err))
-		goto cleanup;
-	tracker__harvest(t);
-	bm = tracker__vm_bitmap(t, vm, &np);
-	c = truth_compare(vmc.truth, bm, np);
-	ASSERT_EQ(c.fp + c.fn, 0, "bitmap exact despite the overflow");
-	ASSERT_OK(tracker__stats(t, &st), "stats");
-	events = st.events[PRECOPY_HOOK_RING_PUSH];
-	printf("  events=%llu sampled=%llu dropped=%llu\n",
-	       (unsigned long long)events, (unsigned long long)st.rb_sampled,
-	       (unsigned long long)st.rb_dropped);
-	ASSERT_TRUE(st.rb_dropped > 0, "overflow happened and was counted");
-	ASSERT_EQ(st.rb_sampled + st.rb_dropped, events,
-		  "every event sampled or counted as dropped");
-	rc.pid = vmc.pid;
-	rc.pages = np;
-	while ((n = tracker__poll_events(t, check_event, &rc, 0)) > 0)
-		;
-	ASSERT_EQ(rc.n, st.rb_sampled, "delivered == sampled");
-	ASSERT_EQ(rc.bad, 0, "events carry the VM's pid, hook and a valid gfn");
-cleanup:
-	if (vm >= 0)
-		tracker__remove_vm(t, vm);
-	vmchild__stop(&vmc, false);
-	tracker__close(t);
-}
-
 /* Events in a slot missing from the memory map are counted and reported
  * with the slot, so the caller can treat that memory as dirty. */
 static void test_unmapped_slot_reported(void)
@@ -253,7 +175,7 @@ static void test_unmapped_slot_reported(void)
 	struct tracker_opts o = tracker_opts__default();
 	struct workvm_config cfg = ring_vm("pattern=seqsweep");
 	struct tracker_stats st;
-	struct memmap partial;
+	struct guest_map partial;
 	struct vmchild vmc;
 	struct tracker *t;
 	uint32_t slot = ~0u;
@@ -301,7 +223,6 @@ int main(void)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	RUN_TEST(test_harvest_while_running);
 	RUN_TEST(test_vm_exit_mid_epoch_then_second_vm);
-	RUN_TEST(test_ringbuf_overflow_counted);
 	RUN_TEST(test_unmapped_slot_reported);
 	return harness_finish();
 }

@@ -21,7 +21,8 @@
 #include <unistd.h>
 
 #include "harness.h"
-#include "tracker.h"
+#include "kvm/tracker.h"
+#include "guest_abi.h"
 #include "vmchild.h"
 
 /* Epoch length; PRECOPY_TEST_EPOCH_MS overrides it (tools/vmtest/suite
@@ -29,6 +30,8 @@
 static unsigned int epoch_ms = 200;
 #define EPOCHS 4
 #define MEM_MIB 256
+/* First gfn of the guest's data region (the pattern writes only there). */
+#define DATA_GFN (GUEST_DATA_START_DEFAULT / 4096)
 
 static struct tracker *shared;
 static char shared_err[256];
@@ -130,7 +133,7 @@ static void run_truth(const char *pattern, enum workvm_log_mode mode)
 	struct vmchild vmc;
 	struct tracker *t;
 	char cmdline[128];
-	uint64_t npages, total_dirty = 0, writes = 0;
+	uint64_t npages, total_dirty = 0, data_dirty = 0, writes = 0, w;
 	bool exact_expected;
 	int vm = -1, e;
 
@@ -165,6 +168,8 @@ static void run_truth(const char *pattern, enum workvm_log_mode mode)
 		sum.fn += c.fn;
 		total_dirty += ep.dirty_pages;
 		writes += ep.guest_writes;
+		for (w = DATA_GFN / 64; w < (npages + 63) / 64; w++)
+			data_dirty += pop64(vmc.truth[w]);
 		if (exact_expected) {
 			ASSERT_EQ(c.fp, 0, "pages BPF saw that KVM did not log");
 			ASSERT_EQ(c.fn, 0, "pages KVM logged that BPF missed");
@@ -175,19 +180,27 @@ static void run_truth(const char *pattern, enum workvm_log_mode mode)
 	sum.recall = sum.tp + sum.fn ? (double)sum.tp / (sum.tp + sum.fn) : 1;
 	sum.precision = sum.tp + sum.fp ? (double)sum.tp / (sum.tp + sum.fp) : 1;
 	printf("truth %s %s recall=%.3f precision=%.3f (epochs=%d dirty=%llu "
-	       "guest_writes=%llu)\n", pattern, mname, sum.recall,
+	       "data=%llu guest_writes=%llu)\n", pattern, mname, sum.recall,
 	       sum.precision, EPOCHS, (unsigned long long)total_dirty,
-	       (unsigned long long)writes);
+	       (unsigned long long)data_dirty, (unsigned long long)writes);
 	if (!exact_expected)
 		printf("  note: bitmap mode without an fentry/kprobe hook: KVM "
 		       "logs these writes without any tracepoint on this "
 		       "kernel (its guests run in KVM's emulator, so no write "
 		       "fault fires); asserted only that BPF recorded no page "
 		       "KVM did not log\n");
-	/* The workload must really have dirtied memory. */
+	/*
+	 * The workload must really have run its pattern: KVM logged pages of
+	 * its data region (the guest's own status, stack and code pages lie
+	 * below it). Not the guest's write counter: it is published once per
+	 * GUEST_STATUS_INTERVAL (4096) writes, and in the vmtest VMs (nested
+	 * KVM under TCG) a random or zipf guest's first epochs are bound by
+	 * first touches of fresh memory: 1,000-2,000 pages in 800 ms at host
+	 * load, so 4 epochs could end before the first count (guest_writes=0
+	 * with 1,082-1,869 data pages dirty, zipf on 6.1 and 6.12).
+	 */
 	ASSERT_TRUE(total_dirty > 0, "the guest dirtied pages");
-	if (strcmp(pattern, "idle"))
-		ASSERT_TRUE(writes > 0, "the guest counted writes");
+	ASSERT_TRUE(data_dirty > 0, "the pattern wrote its data region");
 	if (exact_expected)
 		ASSERT_TRUE(sum.recall == 1.0 && sum.precision == 1.0,
 			    "recall and precision are 1.000");

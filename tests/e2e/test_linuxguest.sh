@@ -10,20 +10,23 @@
 # Env: QEMU (default /usr/bin/qemu-system-x86_64),
 #      LINUXGUEST_BOOT_TIMEOUT (seconds to "memwork: ready", default 180:
 #      under TCG on a busy machine a boot takes 5-20 s).
-# Prints "ok NAME" / "FAIL NAME: why" / "skip NAME: reason" and a final
-# "N passed, N failed, N skipped".
+# Prints TAP version 14 (13 under a prove older than 3.48, as
+# tests/harness.h): "ok N - NAME", "not ok N - NAME" after a "# why" line,
+# "ok N - NAME # SKIP reason", then the plan "1..N" and a final
+# "# N passed, N failed, N skipped".
 set -u
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)
 QEMU=${QEMU:-/usr/bin/qemu-system-x86_64}
 BOOT_TIMEOUT=${LINUXGUEST_BOOT_TIMEOUT:-180}
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/linuxguest-test.XXXXXX")
-passed=0 failed=0 skipped=0
 qemu_pid=
 
-ok() { echo "ok $1"; passed=$((passed + 1)); }
-fail() { echo "FAIL $1: $2"; failed=$((failed + 1)); }
-skip() { echo "skip $1: $2"; skipped=$((skipped + 1)); }
+. "$ROOT/tests/lib/tap.sh"
+ok() { tap_ok "$@"; }
+fail() { tap_fail "$@"; }
+skip() { tap_skip "$@"; }
+tap_start
 
 stop_qemu() {
 	if [[ -n $qemu_pid ]]; then
@@ -185,5 +188,4 @@ else
 	boot_tests
 fi
 
-echo "$passed passed, $failed failed, $skipped skipped"
-[[ $failed -eq 0 ]]
+tap_end

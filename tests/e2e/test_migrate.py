@@ -4,7 +4,7 @@
 patched QEMU of tools/qemu, stock pre-copy against the plan of
 precopy-plan served through the plan ring (precopy-migrate drives both).
 
-- (a) KVM, -accel kvm,dirty-ring-size=4096, the project's multiboot
+- (a) KVM, -accel kvm,dirty-ring-size=65536, the project's multiboot
   workload guest; (b) TCG booting Debian's kernel with the memwork
   initramfs (tools/linuxguest). Each stock and plan-driven, with a
   bandwidth limit low enough for several iterations (dirty-sync-count
@@ -14,6 +14,9 @@ precopy-plan served through the plan ring (precopy-migrate drives both).
 - Plan-driven runs follow plans (QEMU's plans_used counter > 0).
 - Faults: the planner SIGKILLed mid-migration, garbage published in the
   ring (rejected and counted), the planner started after QEMU.
+- Every -j object of precopy-migrate and of the planners it started
+  validates against docs/precopy-migrate.schema.json and
+  docs/precopy-plan.schema.json, with units in every key.
 - Bad options get a one-line error.
 
 The stock-vs-plan table is printed (medians; ratios are reported, not
@@ -22,11 +25,19 @@ Env: MIGRATE_RUNS (runs per mode for (a), default 3).
 """
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
+import threading
+import time
+import re
+import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from harness import Harness, Skip, bin_path  # noqa: E402
+import contracts  # noqa: E402
+import prom  # noqa: E402
 
 t = Harness()
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -36,7 +47,44 @@ QEMU = os.environ.get("PRECOPY_QEMU",
                                    "qemu-system-x86_64"))
 LINUX = os.path.join(ROOT, ".cache", "linuxguest")
 RUNS = int(os.environ.get("MIGRATE_RUNS", "3"))
+# The fault tests need a migration of several iterations to inject into,
+# and one that ends, whatever the host's load. The default guest is a busy
+# loop whose dirty rate follows the CPU the host gives it (on an idle host
+# 3 MiB/s never converged, 103 syncs in 180 s; on a busy one it ended in
+# 3 or 4 syncs). So these tests run the guest paced by its own clock
+# (rate=, tools/guest/clock.c; QEMU's PIT), the same on any host that
+# keeps up with 800 writes/s (the loaded 2-core host runs ~20,000):
+#   R = 800 writes/s, hotpct=50: hot 400/s over H = 64 pages (the last
+#   64 of 16384), cold c = 400 pages/s, a sweep in address order.
+#   B = 4 MiB/s = 1024 pages/s, limit 300 ms: QEMU's budget 307 pages.
+#   Converges: an iteration of T s leaves D = H + c T dirty, the next
+#   lasts D / B, so D tends to H / (1 - c/B) = 64 / 0.61 = 105 pages,
+#   a third of the budget (and 133 < 230 if QEMU got only 3 MiB/s).
+#   Lasts: the 15 s warmup fills 6,000 cold pages; with ~6 MiB of BIOS
+#   and image the first pass sends ~30 MiB, ~7.4 s (at 8 s of warmup it
+#   was 3.4-5.4 s in all, too short for a late planner on a busy host);
+#   then D = 64 + 400 x 7.4 = ~3,000 (2.9 s), 1,224 (1.2 s), 544, 276 <=
+#   307: about 5 syncs and 12 s. Measured, plan mode, host load 8: 6.1
+#   to 10.4 s, 5 to 8 syncs (83 and 96 short ones in the garbage test),
+#   the late planner's plans used in 4 and 37 iterations; the guest
+#   wrote 732-802 writes/s before and 772-800 during.
+# The faults come at the first sync: the next iteration must deal with it.
+PACED_RATE = 800
+PACED_GUEST = ("--append", "pattern=hotcold pages=16384 hot=64 "
+               f"hotbase=16320 hotpct=50 rate={PACED_RATE} progress=0",
+               "--bandwidth", "4", "--downtime-limit", "300")
+PACED = (*PACED_GUEST, "--warmup", "15")
+FAULT_AT = ("--fault-at", "1")
+# The late planner needs the first pass to outlast its start (a tracker to
+# load on a busy host): in CI at load ~8 the 15 s warmup gave a 5.4 s
+# migration of 3 syncs, over before the planner's ring was up (plans used
+# 0). A 40 s warmup fills the cold region (16,000 of 16,320 pages): the
+# first pass sends ~70 MiB, 15 s or more; then D = 64 + 400 x 15 = 6,064,
+# 2,464, 1,024, 464, 245 <= 307: converges the same way, in ~30 s.
+PACED_LONG = (*PACED_GUEST, "--warmup", "40")
 tables = []
+migrate_objs = []  # every precopy-migrate -j object, for the schema test
+planner_objs = []  # every precopy-plan -j object of its runs
 
 
 def need(accel):
@@ -51,13 +99,26 @@ def need(accel):
 
 
 def migrate(*args, timeout=900):
-    """Run precopy-migrate -j; return (exit code, run objects, summary)."""
-    cmd = [MIGRATE, "-j", "--qemu", QEMU, *args]
-    p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    """Run precopy-migrate -j; return (exit code, run objects, summary).
+    Its objects and the planner's (-j, planner.jsonl of the work folder)
+    are kept for the schema test."""
+    work = tempfile.mkdtemp(prefix="precopy-migrate-test.")
+    cmd = [MIGRATE, "-j", "--qemu", QEMU, "--workdir", work, *args]
+    try:
+        p = subprocess.run(cmd, capture_output=True, text=True,
+                           timeout=timeout)
+        try:
+            with open(os.path.join(work, "planner.jsonl")) as f:
+                planner_objs.extend(contracts.json_lines(f.read()))
+        except FileNotFoundError:
+            pass
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
     runs, summary = [], None
     for line in p.stdout.splitlines():
         o = json.loads(line)
-        if o.get("summary"):
+        migrate_objs.append(o)
+        if o.get("type") == "summary":
             summary = o
         else:
             runs.append(o)
@@ -75,7 +136,7 @@ def check_runs(runs, n_expected):
         t.check(r["memory_checked"] and r["memory_equal"],
                 f"{name}: memory equal (diff pages {r['memory_diff_pages']})")
         print(f"  {name}: {r['total_time_ms']} ms, downtime "
-              f"{r['downtime_ms']} ms, {r['transferred']} bytes, "
+              f"{r['downtime_ms']} ms, {r['transferred_bytes']} bytes, "
               f"{r['dirty_sync_count']} syncs, memory equal="
               f"{r['memory_equal']} ({r['memory_bytes']} bytes, fnv64 "
               f"{r['memory_fnv64']})"
@@ -84,15 +145,29 @@ def check_runs(runs, n_expected):
                  f"{r['rejected']}" if r["mode"] == "plan" else ""))
 
 
+def check_paced(runs):
+    """The paced guest wrote at its rate, +-15 %, before the migration
+    (the guest's status block read over the warmup by the host's clock):
+    the host kept up, so the migration saw the dirty rate designed."""
+    for r in runs:
+        got = r.get("guest_writes_before_per_s")
+        t.check(got is not None and
+                abs(got - PACED_RATE) <= 0.15 * PACED_RATE,
+                f"run {r['run']}: guest wrote {got} writes/s before the "
+                f"migration, rate= {PACED_RATE} +-15 %")
+        print(f"  guest writes/s: {got} before, "
+              f"{r.get('guest_writes_per_s')} during (rate= {PACED_RATE})")
+
+
 def table(label, summary):
     if not summary or "stock" not in summary or "plan" not in summary:
         return
     s, p, r = summary["stock"], summary["plan"], summary.get("ratio", {})
     tables.append(
         f"{label:<26} stock {s['total_time_ms']:>6} ms {s['downtime_ms']:>4} ms "
-        f"{s['transferred'] / 2**20:>7.1f} MiB {s['dirty_sync_count']:>3} syncs | "
+        f"{s['transferred_bytes'] / 2**20:>7.1f} MiB {s['dirty_sync_count']:>3} syncs | "
         f"plan {p['total_time_ms']:>6} ms {p['downtime_ms']:>4} ms "
-        f"{p['transferred'] / 2**20:>7.1f} MiB {p['dirty_sync_count']:>3} syncs | "
+        f"{p['transferred_bytes'] / 2**20:>7.1f} MiB {p['dirty_sync_count']:>3} syncs | "
         f"plan/stock time {r.get('total_time', -1):.2f} down "
         f"{r.get('downtime', -1):.2f} bytes {r.get('transferred', -1):.2f}")
 
@@ -135,9 +210,10 @@ def test_tcg_stock_vs_plan():
 @t.test
 def test_fault_planner_killed():
     need("kvm")
-    rc, runs, _ = migrate("--mode", "plan", "--fault", "kill-planner",
-                          "--fault-at", "2")
+    rc, runs, _ = migrate("--mode", "plan", *PACED, "--fault", "kill-planner",
+                          *FAULT_AT)
     check_runs(runs, 1)
+    check_paced(runs)
     t.check(rc == 0, f"precopy-migrate exited {rc}")
     if runs:
         r = runs[0]
@@ -152,9 +228,10 @@ def test_fault_planner_killed():
 @t.test
 def test_fault_garbage_in_ring():
     need("kvm")
-    rc, runs, _ = migrate("--mode", "plan", "--fault", "garbage",
-                          "--fault-at", "2")
+    rc, runs, _ = migrate("--mode", "plan", *PACED, "--fault", "garbage",
+                          *FAULT_AT)
     check_runs(runs, 1)
+    check_paced(runs)
     t.check(rc == 0, f"precopy-migrate exited {rc}")
     if runs:
         r = runs[0]
@@ -166,8 +243,10 @@ def test_fault_garbage_in_ring():
 @t.test
 def test_planner_started_after_qemu():
     need("kvm")
-    rc, runs, _ = migrate("--mode", "plan", "--planner-start", "after")
+    rc, runs, _ = migrate("--mode", "plan", *PACED_LONG,
+                          "--planner-start", "after")
     check_runs(runs, 1)
+    check_paced(runs)
     t.check(rc == 0, f"precopy-migrate exited {rc}")
     if runs:
         t.check(runs[0]["plans_used"] > 0,
@@ -176,8 +255,100 @@ def test_planner_started_after_qemu():
 
 
 @t.test
+def test_planner_prometheus():
+    """precopy-plan --prometheus during a plan-driven migration: scraped
+    while it runs, accepted by promtool and the Python client's parser,
+    labelled with the VM's name and UUID (from QEMU's -name guest=/-uuid,
+    as libvirt starts it), counting plans and pages."""
+    need("kvm")
+    port = 20000 + os.getpid() % 1000
+    url = f"http://127.0.0.1:{port}/metrics"
+    bodies = []
+    box = {}
+
+    def run():
+        box["r"] = migrate("--mode", "plan", *PACED,
+                           "--planner-arg=--prometheus",
+                           f"--planner-arg=127.0.0.1:{port}")
+
+    th = threading.Thread(target=run)
+    th.start()
+    while th.is_alive():
+        time.sleep(0.3)
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                bodies.append(r.read().decode())
+        except OSError:
+            pass
+    th.join()
+    rc, runs, _ = box["r"]
+    t.check(rc == 0, f"precopy-migrate exited {rc}")
+    check_paced(runs)
+    t.require(bodies, "/metrics answered while the planner ran")
+    # The last scrape in which the migration had started.
+    body = next((b for b in reversed(bodies)
+                 if 'result="started"} 1' in b), bodies[-1])
+    problems, fams = prom.check(body)
+    for line in problems[:8]:
+        print(f"  {line}")
+    t.check(not problems, f"{len(problems)} complaints of the parsers")
+    print(f"  precopy-plan /metrics: {len(bodies)} scrapes, {len(fams)} "
+          "families accepted by "
+          f"{'promtool and ' if shutil.which('promtool') else ''}"
+          "the Python client's parser")
+    lab = prom.labels_of(fams, "precopy_plan_plans_total")
+    t.check(lab.get("name") == "precopy-migrate" and
+            re.match(r"^[0-9a-f-]{36}$", lab.get("uuid", "")) and
+            lab.get("pid"), f"labels name, uuid, pid: {lab}")
+    plans = prom.value(fams, "precopy_plan_plans_total", result="published")
+    sent = prom.value(fams, "precopy_plan_sent_pages_total")
+    pred = prom.value(fams, "precopy_plan_predicted_sent_pages_total")
+    t.check(plans and plans > 0, f"plans published: {plans}")
+    t.check(sent and sent > 0, f"pages sent counted: {sent}")
+    t.check(pred is not None and
+            prom.value(fams, "precopy_plan_planned_sent_pages_total")
+            is not None, "predicted against sent pages exported")
+    for name in ["precopy_plan_info", "precopy_plan_qemu_iterations_total",
+                 "precopy_plan_rejected_plans_total",
+                 "precopy_plan_bandwidth_bytes_per_second",
+                 "precopy_plan_remaining_pages", "precopy_plan_converging",
+                 "precopy_plan_advice_bandwidth_bytes_per_second"]:
+        t.check(prom.value(fams, name) is not None, f"{name} exported")
+    print(f"  plans {plans}, sent {sent} pages, predicted {pred} / sent "
+          f"{prom.value(fams, 'precopy_plan_planned_sent_pages_total')} "
+          "in planned iterations")
+
+
+@t.test
+def test_json_validates_against_schemas():
+    if not migrate_objs:
+        raise Skip("no migration ran")
+    for name, objs in (("precopy-migrate", migrate_objs),
+                       ("precopy-plan", planner_objs)):
+        errs = contracts.validate(name, objs)
+        for e in errs[:5]:
+            print(f"  {name}: invalid: {e}")
+        print(f"  {len(objs)} {name} objects checked against "
+              f"docs/{name}.schema.json")
+        t.check(not errs, f"{name}: {len(errs)} objects invalid")
+        t.check(objs, f"{name}: objects were collected")
+        bad = {k for o in objs for k in contracts.unit_violations(o)}
+        t.check(not bad, f"{name}: keys without a unit: {sorted(bad)}")
+    kinds = {o["type"] for o in planner_objs}
+    t.check({"plan", "event", "note"} <= kinds,
+            f"the planner's plans, events and notes were seen ({kinds})")
+
+
+@t.test
 def test_bad_options():
     for args, want in ((["--mode", "sideways"], "unknown mode"),
+                       (["--mode", "stock,plan,stock"], "given twice"),
+                       (["--converge", "harder"], "unknown --converge"),
+                       (["--netns", "onlyone", "--dst-addr", "10.0.0.2"],
+                        "invalid --netns"),
+                       (["--netns", "a,b"], "--netns and --dst-addr"),
+                       (["--dst-addr", "10.0.0.300", "--netns", "a,b"],
+                        "invalid --dst-addr"),
                        (["--bandwidth", "-3"], "invalid --bandwidth"),
                        (["--qemu", "/nonexistent/qemu"], "no QEMU at")):
         p = subprocess.run([MIGRATE, *args], capture_output=True, text=True)

@@ -14,7 +14,10 @@
  *    input holds), for guest RAM of reserved[0] pages, for
  *    plan_ring_plan_check(); an accepted plan must have every range inside
  *    RAM and disjoint ascending deferred ranges, and plan_ring_deferred_end()
- *    must agree with a linear scan.
+ *    must agree with a linear scan. An accepted plan is then executed
+ *    (plan_exec_*) over a dirty set drawn from reserved[2]: every page it
+ *    gives must be dirty, in the send order or not deferred, and the walk
+ *    must end.
  *
  * Built with -DPLAN_RING_SEEDS it is instead a program that writes the
  * seeds (a valid ring with one plan, a valid plan) into the directory
@@ -25,7 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "plan_ring.h"
+#include "ring/plan_ring.h"
 
 #define RING_LIMIT (4u << 20)
 
@@ -69,6 +72,85 @@ static void check_accepted_plan(const struct plan_ring_plan *p,
 		abort();
 }
 
+/* The dirty set of exec_plan: page q is dirty when (q * m) >> 7 & 1,
+ * m odd from the input; found arithmetic-free by a bounded scan. */
+struct dirty_set {
+	uint64_t m;
+	uint64_t sent[64];	/* pages sent, cleaned (small set) */
+	unsigned int nsent;
+};
+
+static bool set_dirty_at(const struct dirty_set *d, uint64_t q)
+{
+	unsigned int i;
+
+	for (i = 0; i < d->nsent; i++)
+		if (d->sent[i] == q)
+			return false;
+	return (q * d->m) >> 7 & 1;
+}
+
+static uint64_t fuzz_dirty(void *opaque, uint64_t from, uint64_t end)
+{
+	const struct dirty_set *d = opaque;
+	unsigned int k;
+
+	for (k = 0; from < end && k < 256; from++, k++)
+		if (set_dirty_at(d, from))
+			return from;
+	return end;	/* a bounded scan: the rest counts as clean */
+}
+
+static bool in_send(const struct plan_ring_plan *p, uint64_t q)
+{
+	uint64_t i;
+
+	for (i = 0; i < p->nr_send; i++)
+		if (q >= p->ranges[i].start && q - p->ranges[i].start <
+		    p->ranges[i].len)
+			return true;
+	return false;
+}
+
+/* Execute an accepted plan for up to 64 pages and check what it gives. */
+static void exec_plan(const struct plan_ring_plan *p, uint64_t ram_pages)
+{
+	struct dirty_set d = { .m = p->reserved[2] | 1 };
+	struct plan_exec e;
+	uint64_t q, from = 0;
+	bool order = true;
+
+	plan_exec_init(&e, true);
+	plan_exec_begin(&e, 1, 1);
+	plan_exec_adopt(&e, p);
+	if ((p->action == PLAN_ACT_STOP) != plan_exec_done(&e))
+		abort();
+	while (d.nsent < 64 && !plan_exec_done(&e)) {
+		if (order && plan_exec_next(&e, fuzz_dirty, &d, &q)) {
+			if (!in_send(p, q) || !set_dirty_at(&d, q))
+				abort();
+		} else {
+			order = false;
+			q = plan_exec_undeferred(&e, fuzz_dirty, &d, from,
+						 ram_pages);
+			if (q >= ram_pages) {
+				if (!plan_exec_exhausted(&e))
+					from = 0;
+				continue;
+			}
+			if (!set_dirty_at(&d, q) || q < from ||
+			    (plan_exec_deferring(&e) &&
+			     scan_deferred_end(p, q) != q))
+				abort();
+			from = q + 1;
+		}
+		d.sent[d.nsent++] = q;
+		plan_exec_sent(&e, 1);
+		if (p->window && e.sent > p->window)
+			abort();
+	}
+}
+
 /* Returns 1 when the ring's plan was taken. */
 static int fuzz_ring(const uint8_t *data, size_t size)
 {
@@ -87,7 +169,8 @@ static int fuzz_ring(const uint8_t *data, size_t size)
 	}
 	memcpy(&h, data, sizeof(h));
 	if (h.layout_off < sizeof(h) || h.ev_off <= h.layout_off ||
-	    h.sync_off <= h.ev_off || h.plan_off <= h.sync_off ||
+	    h.sync_off <= h.ev_off || h.epoch_off <= h.sync_off ||
+	    h.plan_off <= h.epoch_off ||
 	    h.plan_off + (uint64_t)h.plan_slots * h.plan_slot_size >
 	    h.file_size || h.file_size > size)
 		abort();
@@ -123,6 +206,7 @@ static int fuzz_ring(const uint8_t *data, size_t size)
 					 NULL))
 			abort();
 		check_accepted_plan(r.plan, r.ram_pages);
+		exec_plan(r.plan, r.ram_pages);
 		taken = 1;
 	}
 out:
@@ -150,6 +234,7 @@ static int fuzz_plan(const uint8_t *data, size_t size)
 	max_ranges = (size - sizeof(*p)) / sizeof(struct plan_ring_range);
 	if (!plan_ring_plan_check(p, ram_pages, max_ranges, &why)) {
 		check_accepted_plan(p, ram_pages);
+		exec_plan(p, ram_pages);
 		ok = 1;
 	} else if (!why) {
 		abort();
@@ -185,6 +270,7 @@ static size_t seed_plan(struct plan_ring_plan *p)
 	p->deferred_pages = 5;
 	p->reserved[0] = 4096;
 	p->reserved[1] = 201;
+	p->reserved[2] = 0x9e3779b97f4a7c15ULL;
 	memcpy(p->ranges, rr, sizeof(rr));
 	p->checksum = plan_ring_checksum(p);
 	return sizeof(*p) + sizeof(rr);

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * fuzz_trace.c - libFuzzer target for the trace reader (user/lib/trace.c).
+ * fuzz_trace.c - libFuzzer target for the trace reader (user/lib/tracefile/trace_*.c).
  *
  * Every input is opened with trace_reader__open_mem() and read to the end.
  * Besides the sanitizers' checks, the target asserts what the reader
@@ -21,7 +21,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "trace.h"
+#include "tracefile/trace.h"
 
 #define ROUNDTRIP_MAX 200000	/* records kept for the round trip */
 

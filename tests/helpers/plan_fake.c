@@ -19,9 +19,11 @@
  *   none     heartbeat only, no plans
  *
  * Keys: timeout=SECONDS (default 600), delay_ms=N (wait before publishing
- * each plan; default 0).
+ * each plan; default 0), window=N (the plans' window in pages; default 0,
+ * no limit), stop=N (answer STOP when the SYNC says at most N pages
+ * remain; default: never).
  *
- * Build: cc -O2 -Iuser/lib tests/helpers/plan_fake.c user/lib/plan_ring.c
+ * Build: cc -O2 -Iuser/lib tests/helpers/plan_fake.c user/lib/ring/plan_ring.c
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -33,7 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "plan_ring.h"
+#include "ring/plan_ring.h"
 
 #define MAX_PAGES	(1ULL << 20)	/* 4 GiB guests */
 #define MAX_RANGES	4096u
@@ -77,11 +79,13 @@ int main(int argc, char **argv)
 	struct plan_ring_hdr h0, *h;
 	const char *path, *mode;
 	uint64_t last_beat = 0, start, plan_id = 0, ram_pages = 0, timeout = 600;
+	uint64_t window = 0, stop_at = 0, epochs = 0;
+	int stop = 0;
 	long delay_ms = 0;
 	int fd, i, beat = 1, plans = 1, garbage = 0, done = 0;
 
 	if (argc < 3) {
-		fprintf(stderr, "usage: plan_fake PATH plan|garbage|stale|none [defer=A:N,...] [send=A:N,...] [timeout=S] [delay_ms=N]\n");
+		fprintf(stderr, "usage: plan_fake PATH plan|garbage|stale|none [defer=A:N,...] [send=A:N,...] [timeout=S] [delay_ms=N] [window=N] [stop=N]\n");
 		return 2;
 	}
 	path = argv[1];
@@ -105,6 +109,10 @@ int main(int argc, char **argv)
 			timeout = strtoull(argv[i] + 8, NULL, 0);
 		else if (!strncmp(argv[i], "delay_ms=", 9))
 			delay_ms = strtol(argv[i] + 9, NULL, 0);
+		else if (!strncmp(argv[i], "window=", 7))
+			window = strtoull(argv[i] + 7, NULL, 0);
+		else if (!strncmp(argv[i], "stop=", 5))
+			stop_at = strtoull(argv[i] + 5, NULL, 0), stop = 1;
 		else {
 			fprintf(stderr, "plan_fake: unknown argument %s\n", argv[i]);
 			return 2;
@@ -182,12 +190,16 @@ int main(int argc, char **argv)
 				       " bw %" PRIu64 " iter_ms %" PRIu64
 				       " plan %" PRIu64 " fallbacks %" PRIu64
 				       " | sync iter %" PRIu64 " dirty %" PRIu64
-				       " fresh %" PRIu64 " deferred_dirty %" PRIu64
-				       "\n", ev.iteration,
+				       " written %" PRIu64 " deferred_dirty %" PRIu64
+				       " flags 0x%x threshold %" PRIu64 " epochs %"
+				       PRIu64 "\n", ev.iteration,
 				       ev.pages_sent, ev.remaining, ev.bytes_total,
 				       ev.bandwidth, ev.iter_ns / 1000000,
 				       ev.plan_id, ev.fallbacks, s->iteration,
-				       s->dirty_count, s->fresh_count, dd);
+				       s->dirty_count, s->written_count, dd,
+				       ev.flags, ev.threshold, epochs);
+			} else if (ev.type == PLAN_EV_EPOCH) {
+				epochs++;
 			} else if (ev.type == PLAN_EV_COMPLETE) {
 				printf("COMPLETE iter %" PRIu64 " flags %u bytes %"
 				       PRIu64 " remaining %" PRIu64 "\n",
@@ -216,8 +228,9 @@ int main(int argc, char **argv)
 			p->id = ++plan_id;
 			p->generation = ev.generation;
 			p->iteration = ev.iteration;
-			p->action = PLAN_ACT_SEND;
-			p->window = ram_pages;
+			p->action = stop && ev.remaining <= stop_at ?
+				    PLAN_ACT_STOP : PLAN_ACT_SEND;
+			p->window = window < ram_pages ? window : ram_pages;
 			p->nr_send = nr_send;
 			p->nr_deferred = nr_defer;
 			for (k = 0; k < nr_send; k++) {
@@ -241,8 +254,10 @@ int main(int argc, char **argv)
 			if (garbage && !(plan_id % 2))
 				p->checksum ^= 0xdeadbeef;
 			atomic_store_explicit(&h->plan_head, ph + 1, memory_order_release);
-			printf("  plan %" PRIu64 " for iter %" PRIu64 "%s\n", plan_id,
-			       ev.iteration, garbage ? " (garbage)" : "");
+			printf("  plan %" PRIu64 " for iter %" PRIu64 "%s%s\n",
+			       plan_id, ev.iteration,
+			       p->action == PLAN_ACT_STOP ? " STOP" : "",
+			       garbage ? " (garbage)" : "");
 			fflush(stdout);
 		}
 		sleep_ms(1);

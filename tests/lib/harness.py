@@ -1,9 +1,12 @@
 # SPDX-License-Identifier: GPL-2.0
 """harness.py - the project's test harness for Python end-to-end tests.
 
-Same output as tests/harness.h: one line per test, "ok NAME", "FAIL NAME"
-(with the failed checks above it) or "skip NAME: reason", then
-"N passed, N failed, N skipped". Use:
+Same output as tests/harness.h, TAP version 14 (13 for a Test::Harness
+older than 3.48, whose `prove` refuses 14; the output uses nothing 14
+added): "TAP version 14", one line per test, "ok N - NAME", "not ok N -
+NAME" (with the failed checks above it as "# " diagnostics) or
+"ok N - NAME # SKIP reason", then the plan "1..N" and the summary
+"# N passed, N failed, N skipped". Use:
 
     t = Harness()
 
@@ -37,16 +40,33 @@ class CheckFailed(Exception):
     pass
 
 
+def tap_version():
+    """14, or 13 under a prove (HARNESS_VERSION) too old to know 14."""
+    try:
+        if float(os.environ.get("HARNESS_VERSION", "99")) < 3.48:
+            return 13
+    except ValueError:
+        pass
+    return 14
+
+
+def diag(text):
+    """Print text as TAP diagnostics: every line starts with "# "."""
+    for line in str(text).rstrip("\n").split("\n"):
+        print(f"# {line}".rstrip(), flush=True)
+
+
 class Harness:
     def __init__(self):
         self.passed = self.failed = self.skipped = 0
         self.failures = []
+        print(f"TAP version {tap_version()}", flush=True)
 
     def check(self, cond, what):
         """Record a failed check (and keep going) when cond is false."""
         if not cond:
             self.failures.append(what)
-            print(f"  check failed: {what}", flush=True)
+            diag(f"check failed: {what}")
         return bool(cond)
 
     def require(self, cond, what):
@@ -56,29 +76,53 @@ class Harness:
 
     def test(self, fn):
         self.failures = []
+        n = self.passed + self.failed + self.skipped + 1
         try:
             fn()
         except Skip as e:
             self.skipped += 1
-            print(f"skip {fn.__name__}: {e}", flush=True)
+            reason = " ".join(str(e).split())
+            print(f"ok {n} - {fn.__name__} # SKIP {reason}", flush=True)
             return fn
         except CheckFailed as e:
             self.failures.append(str(e))
-            print(f"  check failed: {e}", flush=True)
+            diag(f"check failed: {e}")
         except Exception as e:  # a test's own error is a failure
             self.failures.append(repr(e))
-            print(f"  error: {e!r}", flush=True)
-            traceback.print_exc(limit=3, file=sys.stdout)
+            diag(f"error: {e!r}")
+            diag(traceback.format_exc(limit=3))
         if self.failures:
             self.failed += 1
-            print(f"FAIL {fn.__name__}", flush=True)
+            print(f"not ok {n} - {fn.__name__}", flush=True)
         else:
             self.passed += 1
-            print(f"ok {fn.__name__}", flush=True)
+            print(f"ok {n} - {fn.__name__}", flush=True)
         return fn
 
+    def point(self, ok, name, why=""):
+        """One test point outside @test, for scripts that check as they go:
+        "ok N - name", or "not ok N - name" after why as a diagnostic."""
+        n = self.passed + self.failed + self.skipped + 1
+        if ok:
+            self.passed += 1
+            print(f"ok {n} - {name}", flush=True)
+        else:
+            self.failed += 1
+            if why:
+                diag(why)
+            print(f"not ok {n} - {name}", flush=True)
+        return bool(ok)
+
+    def skip(self, name, reason):
+        """A skipped test point outside @test."""
+        n = self.passed + self.failed + self.skipped + 1
+        self.skipped += 1
+        reason = " ".join(str(reason).split())
+        print(f"ok {n} - {name} # SKIP {reason}", flush=True)
+
     def finish(self):
-        print(f"{self.passed} passed, {self.failed} failed, "
+        print(f"1..{self.passed + self.failed + self.skipped}", flush=True)
+        print(f"# {self.passed} passed, {self.failed} failed, "
               f"{self.skipped} skipped", flush=True)
         return 1 if self.failed else 0
 
@@ -156,14 +200,14 @@ class QemuVM:
     dirty ring, with a QMP socket. Stopped by close()."""
 
     def __init__(self, workdir, cmdline, mem_mib=256, ring=True,
-                 qemu=None, extra=()):
+                 qemu=None, extra=(), start_timeout=10):
         # Two QMP monitors: the first for the tool under test (which finds
         # it on the command line), the second for the test itself; a QMP
         # socket serves one client at a time.
         self.qmp_path = os.path.join(workdir, "qmp.sock")
         self.test_qmp_path = os.path.join(workdir, "qmp-test.sock")
         self.serial = os.path.join(workdir, "serial.log")
-        accel = "kvm,dirty-ring-size=4096" if ring else "kvm"
+        accel = "kvm,dirty-ring-size=65536" if ring else "kvm"
         args = [qemu or qemu_binary(), "-accel", accel, "-m", str(mem_mib),
                 "-kernel", guest_elf(), "-append", cmdline,
                 "-display", "none", "-nic", "none", "-no-user-config",
@@ -176,7 +220,9 @@ class QemuVM:
         self.pid = self.proc.pid
         self.qmp = None
         try:
-            self.qmp = QMP(self.test_qmp_path)
+            # QEMU makes its QMP socket at start-up: under TCG (the
+            # vmtest VMs) on a loaded host that takes more than 10 s.
+            self.qmp = QMP(self.test_qmp_path, timeout=start_timeout)
         except Exception:
             self.close()
             raise

@@ -4,7 +4,7 @@
 #include <errno.h>
 #include <math.h>
 
-#include "forecast.h"
+#include "live/forecast.h"
 #include "harness.h"
 
 #define PAGE 4096.0

@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util/clock.h"
 #include "harness.h"
 #include "../../tools/guest/guest_abi.h"
 
@@ -42,14 +43,6 @@ struct qemu {
 	char mon[108];		/* HMP monitor socket, or "" */
 	int mon_fd;
 };
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
 
 static bool find_in_path(const char *name, char *out, size_t outlen)
 {
@@ -141,7 +134,7 @@ static bool qemu_start(struct qemu *q, const char *append, bool monitor)
 static long qemu_wait_for(struct qemu *q, const char *needle, size_t from,
 			  int timeout_ms)
 {
-	long long deadline = now_ms() + timeout_ms;
+	long long deadline = (long long)clock_now_ms() + timeout_ms;
 
 	for (;;) {
 		struct pollfd pfd = { .fd = q->fd, .events = POLLIN };
@@ -153,7 +146,7 @@ static long qemu_wait_for(struct qemu *q, const char *needle, size_t from,
 		if (from < q->len && (hit = strstr(q->out + from, needle)) &&
 		    strchr(hit, '\n'))
 			return hit - q->out;
-		left = deadline - now_ms();
+		left = deadline - (long long)clock_now_ms();
 		if (left <= 0 || q->len >= sizeof(q->out) - 1)
 			return -1;
 		if (poll(&pfd, 1, (int)left) <= 0)
@@ -230,10 +223,10 @@ static bool has_word(const char *line, const char *kv)
 static bool mon_connect(struct qemu *q)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	long long deadline = now_ms() + 5000;
+	long long deadline = (long long)clock_now_ms() + 5000;
 
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", q->mon);
-	while (now_ms() < deadline) {
+	while ((long long)clock_now_ms() < deadline) {
 		q->mon_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		if (q->mon_fd < 0)
 			return false;
@@ -249,10 +242,10 @@ static bool mon_connect(struct qemu *q)
 /* Read until the "(qemu) " prompt; returns bytes in buf. */
 static size_t mon_read_prompt(struct qemu *q, char *buf, size_t len)
 {
-	long long deadline = now_ms() + 5000;
+	long long deadline = (long long)clock_now_ms() + 5000;
 	size_t n = 0;
 
-	while (now_ms() < deadline && n < len - 1) {
+	while ((long long)clock_now_ms() < deadline && n < len - 1) {
 		struct pollfd pfd = { .fd = q->mon_fd, .events = POLLIN };
 		ssize_t r;
 
@@ -523,6 +516,83 @@ static void test_bad_parameters(void)
 		     "precopy-guest: error: pages=999999 exceeds the RAM above data_start");
 }
 
+/* rate=R: the writes are paced by the guest's TSC, calibrated against
+ * the PIT. 3 x 4096 writes at R = 4000/s must take 3.07 s of the host's
+ * time +-15 % (progress lines timed as they arrive), and the guest's own
+ * writes_per_s and the status block's achieved rate must say R +-15 %. */
+#define PACE_RATE	4000
+#define PACE_TOL	0.15
+
+static bool near_rate(double got)
+{
+	return got >= PACE_RATE * (1 - PACE_TOL) &&
+	       got <= PACE_RATE * (1 + PACE_TOL);
+}
+
+static void test_paced(void)
+{
+	uint32_t st[sizeof(struct guest_status) / 4];
+	const struct guest_status *s = (const void *)st;
+	unsigned long long w = 0, p = 0, wps = 0, missed = ~0ull, khz = 0;
+	char line[512], needle[64];
+	long long t[4];
+	long off = 0, at;
+	struct qemu q;
+	int i;
+
+	NEED_QEMU();
+	if (!ASSERT_TRUE(qemu_start(&q, "pattern=random pages=1000 rate=4000 "
+				    "progress=12", true), "start QEMU"))
+		return;
+	at = qemu_wait_for(&q, "precopy-guest: pattern=random ", 0,
+			   RUN_TIMEOUT_MS);
+	if (!ASSERT_TRUE(at >= 0, "banner"))
+		goto out;
+	line_at(&q, at, line, sizeof(line));
+	ASSERT_TRUE(has_word(line, "rate=4000"), "banner shows rate=4000");
+	if (!ASSERT_TRUE(strstr(line, " tsc_khz=") &&
+			 sscanf(strstr(line, " tsc_khz="), " tsc_khz=%llu",
+				&khz) == 1 && khz > 100000,
+			 "banner shows the calibrated TSC (> 100 MHz)"))
+		goto out;
+	for (i = 0; i < 4; i++) {
+		snprintf(needle, sizeof(needle), "precopy-guest: writes=%u ",
+			 (unsigned)(i + 1) * 4096u);
+		at = qemu_wait_for(&q, needle, (size_t)off, RUN_TIMEOUT_MS);
+		t[i] = (long long)clock_now_ms();
+		if (!ASSERT_TRUE(at >= 0, "progress line"))
+			goto out;
+		off = at;
+	}
+	printf("  host: 3 x 4096 writes in %lld ms (%.0f writes/s, want %d)\n",
+	       t[3] - t[0], 3 * 4096 * 1000.0 / (double)(t[3] - t[0]),
+	       PACE_RATE);
+	ASSERT_TRUE(t[3] > t[0] &&
+		    near_rate(3 * 4096 * 1000.0 / (double)(t[3] - t[0])),
+		    "host's clock: the rate is rate= +-15 %");
+	line_at(&q, off, line, sizeof(line));
+	printf("  guest: %s\n", line);
+	if (ASSERT_EQ(sscanf(line, "precopy-guest: writes=%llu passes=%llu "
+			     "writes_per_s=%llu missed=%llu", &w, &p, &wps,
+			     &missed), 4, "progress line has writes_per_s= missed="))
+		ASSERT_TRUE(near_rate((double)wps),
+			    "guest's clock: writes_per_s is rate= +-15 %");
+	if (!ASSERT_TRUE(mon_xp(&q, GUEST_STATUS_GPA, 64, st),
+			 "read status via monitor"))
+		goto out;
+	ASSERT_EQ(s->version, GUEST_ABI_VERSION, "ABI version");
+	ASSERT_EQ(s->rate, PACE_RATE, "status: rate");
+	ASSERT_EQ(s->tsc_khz, khz, "status: tsc_khz as in the banner");
+	ASSERT_TRUE(near_rate(s->achieved), "status: achieved is rate= +-15 %");
+	ASSERT_TRUE(s->clock_us > 3000000, "status: the guest's clock runs");
+	printf("  status: achieved %u writes/s, missed %u, tsc_khz %u\n",
+	       s->achieved, s->missed, s->tsc_khz);
+out:
+	if (harness_cur_failed)
+		dump_output(&q);
+	qemu_stop(&q);
+}
+
 /* The status block and page contents, read through QEMU's monitor. */
 static void test_status_block(void)
 {
@@ -552,6 +622,8 @@ static void test_status_block(void)
 	ASSERT_EQ(s->passes, 10, "passes");
 	ASSERT_EQ(s->stride, 1, "stride");
 	ASSERT_EQ(s->count, 10500, "count");
+	ASSERT_EQ(s->rate, 0, "rate (unpaced)");
+	ASSERT_TRUE(s->tsc_khz > 100000, "tsc_khz: calibrated against QEMU's PIT");
 	/* word 0 of a page = 1-based index of its last write:
 	 * page p was last written by write 10000 + p + 1 (p < 500) or
 	 * 9000 + p + 1 (p >= 500). */
@@ -569,7 +641,7 @@ int main(void)
 {
 	const char *out = getenv("OUT");
 	const char *qemu = getenv("QEMU");
-	long long t0 = now_ms();
+	long long t0 = (long long)clock_now_ms();
 
 	snprintf(elf_path, sizeof(elf_path), "%s/guest/guest.elf",
 		 out && *out ? out : "build");
@@ -593,8 +665,9 @@ int main(void)
 	RUN_TEST(test_delay);
 	RUN_TEST(test_runs_until_stopped);
 	RUN_TEST(test_idle);
+	RUN_TEST(test_paced);
 	RUN_TEST(test_bad_parameters);
 	RUN_TEST(test_status_block);
-	printf("  (%.1f s)\n", (now_ms() - t0) / 1000.0);
+	printf("  (%.1f s)\n", ((long long)clock_now_ms() - t0) / 1000.0);
 	return harness_finish();
 }

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "harness.h"
-#include "json.h"
+#include "util/json.h"
 
 static struct json *parse(const char *s, char *err)
 {

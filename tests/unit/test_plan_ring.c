@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "harness.h"
-#include "plan_serve.h"
+#include "ring/plan_serve.h"
 
 #define PAGES 4096		/* the guest's ram pages */
 
@@ -120,7 +120,8 @@ static void test_roundtrip(void)
 	struct plan_serve_sync si;
 	struct plan_serve_pub pub;
 	struct plan *p = NULL;
-	uint64_t *dirty, *fresh, got_d[PAGES / 64], got_f[PAGES / 64], x;
+	uint64_t *dirty, *written, got_d[PAGES / 64], got_f[PAGES / 64], x;
+	struct plan_serve_epoch ei;
 	const char *why;
 
 	fresh_path("roundtrip");
@@ -174,12 +175,13 @@ static void test_roundtrip(void)
 		free(g);
 	}
 	/* the sync bitmaps */
-	if (!ASSERT_OK(plan_ring_sync_begin(&r, 3, &dirty, &fresh), "sync"))
+	if (!ASSERT_OK(plan_ring_sync_begin(&r, 3, &dirty, &written), "sync"))
 		goto cleanup;
 	set_bit(dirty, 1);
 	set_bit(dirty, 4095);
-	set_bit(fresh, 4095);
-	plan_ring_sync_end(&r, 2, 1);
+	set_bit(written, 4095);
+	set_bit(written, 1);
+	plan_ring_sync_end(&r, 2, 2, 1);
 	memset(got_d, 0xff, sizeof(got_d));
 	if (!ASSERT_OK(plan_serve__read_sync(&s, got_d, got_f, PAGES / 64, &si),
 		       "read sync"))
@@ -188,12 +190,33 @@ static void test_roundtrip(void)
 	ASSERT_EQ(si.generation, 1, "sync generation");
 	ASSERT_EQ(si.pages, PAGES, "sync pages");
 	ASSERT_EQ(si.dirty_count, 2, "dirty count");
+	ASSERT_EQ(si.written_count, 2, "written count");
 	ASSERT_EQ(si.fresh_count, 1, "fresh count");
 	ASSERT_EQ(got_d[0], 2, "dirty word 0");
 	ASSERT_EQ(got_d[1], 0, "dirty word 1");
 	ASSERT_EQ(got_d[63], 1ULL << 63, "dirty word 63");
-	ASSERT_EQ(got_f[0], 0, "fresh word 0");
-	ASSERT_EQ(got_f[63], 1ULL << 63, "fresh word 63");
+	ASSERT_EQ(got_f[0], 2, "written word 0");
+	ASSERT_EQ(got_f[63], 1ULL << 63, "written word 63");
+	/* an epoch (TCG): none yet, then one */
+	ASSERT_EQ(plan_serve__read_epoch(&s, got_f, PAGES / 64, &ei), -ENODATA,
+		  "no epoch yet");
+	if (!ASSERT_OK(plan_ring_epoch_begin(&r, 3, 7, 100, 200, &written),
+		       "epoch"))
+		goto cleanup;
+	set_bit(written, 64);
+	set_bit(written, 4000);
+	plan_ring_epoch_end(&r, 2);
+	memset(got_f, 0xff, sizeof(got_f));
+	if (!ASSERT_OK(plan_serve__read_epoch(&s, got_f, PAGES / 64, &ei),
+		       "read epoch"))
+		goto cleanup;
+	ASSERT_EQ(ei.iteration, 3, "epoch iteration");
+	ASSERT_EQ(ei.index, 7, "epoch index");
+	ASSERT_EQ(ei.end_ns - ei.start_ns, 100, "epoch length");
+	ASSERT_EQ(ei.written_count, 2, "epoch count");
+	ASSERT_EQ(got_f[0], 0, "epoch word 0");
+	ASSERT_EQ(got_f[1], 1, "epoch word 1");
+	ASSERT_EQ(got_f[4000 / 64], 1ULL << (4000 % 64), "epoch page 4000");
 	/* a plan */
 	p = sample_plan();
 	if (!ASSERT_TRUE(p, "plan") ||
@@ -487,6 +510,54 @@ cleanup:
 	unlink(path);
 }
 
+/* An existing file that is not a plan ring is refused, in one line, and
+ * left as it was: the planner runs as root and must not overwrite a file
+ * it did not create (it once replaced a 14-byte notes.txt with a ring). */
+static void test_refuses_other_files(void)
+{
+	static const char notes[] = "buy milk\neggs\n";
+	struct plan_serve_opts o;
+	struct plan_serve s;
+	char err[256] = "", back[64] = "";
+	ssize_t n;
+	int fd;
+
+	fresh_path("notes");
+	small_opts(&o);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	if (!ASSERT_TRUE(fd >= 0, "create notes") ||
+	    !ASSERT_EQ(write(fd, notes, sizeof(notes) - 1),
+		       (ssize_t)sizeof(notes) - 1, "write notes"))
+		goto cleanup;
+	close(fd);
+	ASSERT_EQ(plan_serve__open(&s, path, &o, err, sizeof(err)), -EEXIST,
+		  "a text file is refused");
+	ASSERT_TRUE(strstr(err, "is not a plan ring"), err);
+	ASSERT_TRUE(!strchr(err, '\n'), "one line");
+	fd = open(path, O_RDONLY);
+	n = fd >= 0 ? read(fd, back, sizeof(back) - 1) : -1;
+	if (fd >= 0)
+		close(fd);
+	ASSERT_EQ(n, (ssize_t)sizeof(notes) - 1, "size unchanged");
+	ASSERT_STREQ(back, notes, "contents unchanged");
+	/* an empty file is not a ring either */
+	ASSERT_OK(truncate(path, 0), "truncate");
+	ASSERT_EQ(plan_serve__open(&s, path, &o, err, sizeof(err)), -EEXIST,
+		  "an empty file is refused");
+	/* a file as large as a ring, without its magic */
+	ASSERT_OK(truncate(path, 1 << 20), "grow");
+	ASSERT_EQ(plan_serve__open(&s, path, &o, err, sizeof(err)), -EEXIST,
+		  "zeroes are refused");
+	unlink(path);
+	/* a path that does not exist is created */
+	if (ASSERT_OK(plan_serve__open(&s, path, &o, err, sizeof(err)), err)) {
+		ASSERT_FALSE(s.reused, "new ring");
+		plan_serve__close(&s);
+	}
+cleanup:
+	unlink(path);
+}
+
 static void test_restart_reuse(void)
 {
 	struct plan_serve_opts o;
@@ -647,6 +718,7 @@ int main(void)
 	RUN_TEST(test_malformed);
 	RUN_TEST(test_other_owner);
 	RUN_TEST(test_mode_and_symlink);
+	RUN_TEST(test_refuses_other_files);
 	RUN_TEST(test_restart_reuse);
 	RUN_TEST(test_second_planner);
 	RUN_TEST(test_cut_to_max_ranges);

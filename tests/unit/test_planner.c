@@ -2,13 +2,17 @@
 /* test_planner.c - planner invariants: a plan never drops or invents a
  * dirty page, respects its window, the stop-and-copy sends everything
  * dirty; the window follows the bandwidth estimate; risky pages wait,
- * within the cap; non-convergence is detected with advice. */
+ * within the room the leak leaves; cold pages go in address order, then
+ * the rest by hazard; the stop follows the objective; the guard falls
+ * back to QEMU's order when the plan is behind its shadow and plans again
+ * when it caught up; non-convergence is detected with advice. */
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "harness.h"
-#include "planner.h"
+#include "model/planner.h"
 
 #define PAGES 4096
 #define WORDS (PAGES / 64)
@@ -64,6 +68,7 @@ static struct planner *mkplanner(struct model *m, double pages_per_s,
 
 	planner_params__default(&pp, PAGES, 4096, downtime_s, 0.1,
 				pages_per_s * 4096);
+	/* (guard 1: these tests feed no epochs; the shadow only measures) */
 	return planner__new(&pp, m);
 }
 
@@ -241,20 +246,25 @@ out:
 	model__free(m);
 }
 
-/* Hot pages wait (within the cap), cold pages go first, in ascending
- * risk. */
+/* Hot pages wait (within the room), cold pages go first in address
+ * order, then the others by ascending risk. */
 static void test_risky_pages_wait(void)
 {
 	struct model *m = trained();
 	struct planner *pl = NULL;
 	struct plan *p = plan__new(PAGES);
+	struct planner_feedback fb = {
+		.duration_s = 0.1, .pages_sent = 150, .has_fresh = true,
+		.fresh = 3,
+	};
 	uint64_t dirty[WORDS];
 	unsigned int i;
-	double prev = -1, h;
+	double prev = -1, h, coarse = 0.1;
+	bool cold = true;
 
 	if (!ASSERT_NOT_NULL(m, "model") || !ASSERT_NOT_NULL(p, "plan"))
 		goto out;
-	/* 5000 pages/s, 300 ms: budget 1500, cap 750 >= HOT */
+	/* 5000 pages/s, 300 ms: budget 1500, room 750 >= HOT */
 	pl = mkplanner(m, 5000, 0.3);
 	if (!ASSERT_NOT_NULL(pl, "planner"))
 		goto out;
@@ -265,34 +275,176 @@ static void test_risky_pages_wait(void)
 	ASSERT_EQ(p->action, PLAN_SEND, "iterate");
 	ASSERT_EQ(p->nr_risky, HOT, "the hot pages wait");
 	for (i = 0; i < HOT; i++)
-		if (!ASSERT_TRUE(test_bit(p->deferred, i), "hot page deferred"))
+		if (!ASSERT_TRUE(test_bit(p->risky, i), "hot page held back"))
 			break;
 	h = p->horizon_epochs;
 	for (i = 0; i < p->nr_send; i++) {
 		double r = model__prob(m, p->send[i], h);
 
-		if (!ASSERT_LE(prev, r + 1e-6, "ascending risk"))
+		if (cold && r < coarse) {
+			/* the cold run: address order from the cursor (0) */
+			if (i && !ASSERT_TRUE(p->send[i] > p->send[i - 1],
+					      "cold pages in address order"))
+				break;
+			continue;
+		}
+		cold = false;
+		if (!ASSERT_TRUE(r >= coarse - 1e-6, "cold pages first") ||
+		    !ASSERT_LE(prev, r + 1e-6, "then ascending risk"))
 			break;
 		prev = r;
 	}
 	planner__free(pl);
-	/* 1000 pages/s: budget 300, cap 150 < HOT: at most 150 wait. */
+	/* 1000 pages/s: budget 300; before a leak is measured only half of
+	 * it (150 < HOT) is held back. */
 	pl = mkplanner(m, 1000, 0.3);
 	if (!ASSERT_NOT_NULL(pl, "planner"))
 		goto out;
 	ASSERT_OK(planner__plan(pl, dirty, p), "plan");
 	check_partition(p, dirty);
-	ASSERT_EQ(p->nr_risky, 150, "deferral capped at half the budget");
+	ASSERT_EQ(p->nr_risky, 150, "held back: half the budget");
 	planner__free(pl);
-	/* 1500 pages/s: budget 450, half of it 225 < HOT; but the hot pages
-	 * are rewritten every epoch anyway, so deferring all 256 keeps the
-	 * expected final (256 + 276 - 256 = 276) within 0.9 * 450. */
+	/* 1500 pages/s: budget 450, window 150, half of the budget 225 <
+	 * HOT. Once the leak is measured (3 fresh pages per 150 sent), only
+	 * max(0.1 * 450, 0.02 * 150) = 45 pages are kept for the last
+	 * iteration's writes: all 256 hot pages wait. */
 	pl = mkplanner(m, 1500, 0.3);
 	if (!ASSERT_NOT_NULL(pl, "planner"))
 		goto out;
 	ASSERT_OK(planner__plan(pl, dirty, p), "plan");
+	ASSERT_EQ(p->nr_risky, 225, "before the leak: half the budget");
+	ASSERT_OK(planner__feedback(pl, &fb), "feedback");
+	ASSERT_TRUE(fabs(planner__leak(pl) - 0.02) < 1e-9, "leak 3/150");
+	ASSERT_OK(planner__plan(pl, dirty, p), "plan");
 	check_partition(p, dirty);
-	ASSERT_EQ(p->nr_risky, HOT, "all hot pages wait: they cost nothing");
+	ASSERT_EQ(p->nr_risky, HOT, "all hot pages wait: budget spent");
+	/* a leak as large as the budget: nothing can wait */
+	fb.fresh = 150 * 4;
+	for (i = 0; i < 20; i++)
+		planner__feedback(pl, &fb);
+	ASSERT_OK(planner__plan(pl, dirty, p), "plan");
+	ASSERT_EQ(p->nr_risky, 0, "a big leak leaves no room");
+out:
+	plan__free(p);
+	planner__free(pl);
+	model__free(m);
+}
+
+/* Below the budget, objective pages stops at once (downtime is free up
+ * to the limit); objective downtime keeps going while an iteration
+ * shrinks the final round. */
+static void test_objectives(void)
+{
+	struct model *m = trained();
+	struct planner_params pp;
+	struct planner *pl = NULL;
+	struct plan *p = plan__new(PAGES);
+	enum planner_objective o;
+	uint64_t dirty[WORDS] = { 0 };
+	unsigned int i;
+
+	if (!ASSERT_NOT_NULL(m, "model") || !ASSERT_NOT_NULL(p, "plan"))
+		goto out;
+	/* the 256 hot pages and 200 cold ones dirty: 456 <= budget 600 */
+	for (i = 0; i < HOT + 200; i++)
+		set_bit(dirty, i);
+	planner_params__default(&pp, PAGES, 4096, 0.3, 0.1, 2000 * 4096.0);
+	pp.guard = 1;
+	pl = planner__new(&pp, m);
+	if (!ASSERT_NOT_NULL(pl, "planner"))
+		goto out;
+	ASSERT_OK(planner__plan(pl, dirty, p), "plan");
+	ASSERT_EQ(p->action, PLAN_STOP, "pages: fits the budget, stop");
+	ASSERT_EQ(p->nr_send, HOT + 200, "all in the final round");
+	planner__free(pl);
+	pp.objective = PLANNER_DOWNTIME;
+	pl = planner__new(&pp, m);
+	if (!ASSERT_NOT_NULL(pl, "planner"))
+		goto out;
+	ASSERT_OK(planner__plan(pl, dirty, p), "plan");
+	check_partition(p, dirty);
+	ASSERT_EQ(p->action, PLAN_SEND, "downtime: send the cold pages");
+	ASSERT_EQ(p->nr_send, 200, "the cold pages are sent");
+	ASSERT_EQ(p->nr_risky, HOT, "the hot ones wait");
+	ASSERT_OK(planner_objective__parse("time", &o), "parse");
+	ASSERT_EQ(o, PLANNER_TIME, "time");
+	ASSERT_EQ(planner_objective__parse("speed", &o), -EINVAL, "bad name");
+	ASSERT_TRUE(!strcmp(planner_objective__name(PLANNER_DOWNTIME),
+			    "downtime"), "name");
+	planner__free(pl);
+	pp.objective = PLANNER_TIME;
+	pl = planner__new(&pp, m);
+	if (!ASSERT_NOT_NULL(pl, "planner"))
+		goto out;
+	for (i = 0; i < WORDS; i++)
+		dirty[i] = ~0ULL;
+	ASSERT_OK(planner__plan(pl, dirty, p), "plan");
+	ASSERT_EQ(p->window, 1000, "time: iterations of 0.5 s at least");
+out:
+	plan__free(p);
+	planner__free(pl);
+	model__free(m);
+}
+
+/* The guard: a migration that has sent as much as its shadow QEMU but
+ * still has far more to send falls back to one stock pass (no order,
+ * nothing held back, every dirty page), and plans again once even. */
+static void test_guard(void)
+{
+	struct model *m = trained();
+	struct planner_params pp;
+	struct planner *pl = NULL;
+	struct plan *p = plan__new(PAGES);
+	struct planner_feedback fb = { .duration_s = 1, .pages_sent = 2000 };
+	uint64_t dirty[WORDS], none[WORDS] = { 0 };
+	unsigned int i;
+
+	if (!ASSERT_NOT_NULL(m, "model") || !ASSERT_NOT_NULL(p, "plan"))
+		goto out;
+	planner_params__default(&pp, PAGES, 4096, 0.3, 0.1, 1000 * 4096.0);
+	pp.guard = 0.005;
+	pl = planner__new(&pp, m);
+	if (!ASSERT_NOT_NULL(pl, "planner"))
+		goto out;
+	for (i = 0; i < WORDS; i++)
+		dirty[i] = ~0ULL;
+	ASSERT_OK(planner__plan(pl, dirty, p), "plan");
+	ASSERT_TRUE(!p->fallback && p->nr_send > 0, "plans at first");
+	/* 2000 pages sent, nothing written: the shadow has 2096 left; a
+	 * migration that reports all 4096 still dirty is 2000 behind */
+	planner__epoch(pl, none, 0.1);
+	ASSERT_OK(planner__feedback(pl, &fb), "feedback");
+	ASSERT_OK(planner__plan(pl, dirty, p), "plan");
+	check_partition(p, dirty);
+	ASSERT_EQ(p->regret, 2000, "regret against the shadow");
+	ASSERT_TRUE(p->fallback, "behind: fall back");
+	ASSERT_EQ(p->nr_send, 0, "fallback: QEMU's own order");
+	ASSERT_EQ(p->nr_risky, 0, "fallback: nothing held back");
+	ASSERT_EQ(p->window, PAGES, "fallback: one whole stock pass");
+	ASSERT_EQ(planner__fallbacks(pl), 1, "counted");
+	/* caught up: the migration has as much left as the shadow */
+	for (i = 0; i < 2000 / 64; i++)
+		dirty[i] = 0;
+	dirty[i] = ~0ULL << (2000 % 64);
+	fb.pages_sent = 0;
+	ASSERT_OK(planner__plan(pl, dirty, p), "plan");
+	ASSERT_EQ(p->regret, 0, "even");
+	ASSERT_TRUE(!p->fallback && p->nr_send > 0, "plans again");
+	planner__free(pl);
+	/* the default (guard 1) measures the same regret, never falls back */
+	pp.guard = 1;
+	pl = planner__new(&pp, m);
+	if (!ASSERT_NOT_NULL(pl, "planner"))
+		goto out;
+	for (i = 0; i < WORDS; i++)
+		dirty[i] = ~0ULL;
+	fb.pages_sent = 2000;
+	ASSERT_OK(planner__plan(pl, dirty, p), "plan");
+	planner__epoch(pl, none, 0.1);
+	ASSERT_OK(planner__feedback(pl, &fb), "feedback");
+	ASSERT_OK(planner__plan(pl, dirty, p), "plan");
+	ASSERT_EQ(p->regret, 2000, "default: regret measured");
+	ASSERT_TRUE(!p->fallback && p->nr_send > 0, "default: no fallback");
 out:
 	plan__free(p);
 	planner__free(pl);
@@ -382,6 +534,8 @@ int main(void)
 	RUN_TEST(test_stop_sends_everything);
 	RUN_TEST(test_window_follows_bandwidth);
 	RUN_TEST(test_risky_pages_wait);
+	RUN_TEST(test_objectives);
+	RUN_TEST(test_guard);
 	RUN_TEST(test_nonconvergence);
 	RUN_TEST(test_rejects);
 	return harness_finish();

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "harness.h"
-#include "profile.h"
+#include "live/profile.h"
 
 #define PAGES 4096
 

@@ -2,7 +2,14 @@
 /* test_sim.c - simulator invariants: under every algorithm the destination
  * ends with every page's last write; the metrics follow the time model;
  * the oracle sends no more pages than any algorithm that meets the same
- * downtime limit, and equals an exhaustive search on tiny traces; bad
+ * downtime limit, and equals an exhaustive search on tiny traces; the
+ * re-send accounting adds up; prob holds a hot set back and sends fewer
+ * pages than QEMU, sends clearly fewer on a periodic sweep and on ring
+ * buffers (the long-horizon model), and stays within 2 % of it when
+ * nothing is predictable; QEMU's dirty log (SIM_LOG_SYNC) re-sends a page
+ * written after the sync and before its send; qemu.threshold_sync syncs
+ * where QEMU does (as soon as the unsent dirty pages fit the budget);
+ * zero pages (never written) cost nothing but count as dirty; bad
  * configurations are refused. */
 #include <errno.h>
 #include <math.h>
@@ -10,7 +17,7 @@
 #include <string.h>
 
 #include "harness.h"
-#include "sim.h"
+#include "sim/sim.h"
 
 #define MIB (1024.0 * 1024.0)
 
@@ -124,6 +131,25 @@ static int run(const struct sim_trace *t, const struct sim_algo *a,
 	return ret;
 }
 
+/* run() with one algorithm parameter */
+static int run_p(const struct sim_trace *t, const struct sim_algo *a,
+		 double pages_per_s, double limit_s, double start_s,
+		 const char *param, struct sim_result *r)
+{
+	struct sim_config c;
+	char err[256];
+	int ret;
+
+	sim_config__default(&c, pages_per_s * 4096, limit_s);
+	c.start_s = start_s;
+	c.nr_params = 1;
+	c.params[0] = param;
+	ret = sim__run(t, a, &c, r, err, sizeof(err));
+	if (ret)
+		printf("  sim__run(%s): %s\n", a->name, err);
+	return ret;
+}
+
 /* The invariants on a grid of workloads and bandwidths. */
 static void test_invariants_and_bound(void)
 {
@@ -167,6 +193,11 @@ static void test_invariants_and_bound(void)
 					    "downtime = final x dt");
 				ASSERT_GE(r->pages_sent, 1024, "every page "
 					  "sent once at least");
+				ASSERT_EQ(r->pages_sent, 1024 + r->wasted_sends +
+					  r->clean_sends, "pages + wasted + "
+					  "redundant sends");
+				ASSERT_LE(r->resent_pages, r->pages_sent - 1024,
+					  "re-sent pages");
 				if (r->converged)
 					ASSERT_LE(r->final_pages, r->budget,
 						  "converged within budget");
@@ -343,7 +374,9 @@ static void test_oracle_exhaustive(void)
  * pages/s (a pass takes 1.024 s), limit 300 ms (300 pages). QEMU sends
  * every page, then the 10 hot pages again in the stop-and-copy. prob,
  * having seen the hot pages for 1 s, keeps them for the stop-and-copy
- * and sends each page once. An idle guest costs exactly one pass. */
+ * and sends each page once; it stops as soon as what is dirty fits the
+ * limit (downtime is free up to it), while objective downtime goes on
+ * until only the hot set is left. An idle guest costs exactly one pass. */
 static void test_known_answers(void)
 {
 	struct trace_epochs *tr = make_trace(1024, 100, 100000, w_hot10);
@@ -361,8 +394,16 @@ static void test_known_answers(void)
 	}
 	if (ASSERT_OK(run(t, &sim_algo_prob, 1000, 0.3, 1.0, &r), "prob")) {
 		ASSERT_EQ(r.pages_sent, 1024, "prob: each page once");
-		ASSERT_EQ(r.final_pages, 10, "hot set in the final copy");
+		ASSERT_EQ(r.wasted_sends, 0, "no live send wasted");
+		ASSERT_EQ(r.resent_pages, 0, "no page sent twice");
+		ASSERT_TRUE(r.final_pages > 10 && r.final_pages <= 300,
+			    "stops at the first sync that fits");
 		ASSERT_TRUE(r.converged && r.verified, "prob ok");
+	}
+	if (ASSERT_OK(run_p(t, &sim_algo_prob, 1000, 0.3, 1.0,
+			    "prob.objective=2", &r), "prob, downtime")) {
+		ASSERT_EQ(r.pages_sent, 1024, "downtime: each page once");
+		ASSERT_EQ(r.final_pages, 10, "hot set in the final copy");
 	}
 	if (ASSERT_OK(run(t, &sim_algo_oracle, 1000, 0.3, 1.0, &r), "oracle"))
 		ASSERT_EQ(r.pages_sent, 1024, "oracle: each page once");
@@ -448,11 +489,386 @@ out:
 	trace_epochs__free(tr);
 }
 
+/* 4096 pages: a hot set of 300 pages written every epoch (in runs of
+ * 10 scattered over memory), 8 random other pages per epoch. Holding the
+ * hot set back for the stop-and-copy must send clearly fewer pages than
+ * QEMU, which sends it again every pass; every live send of a hot page
+ * would be wasted, and prob's tagged sends say where its waste went. */
+static bool w_hot300(unsigned int e, uint64_t p, unsigned int *s)
+{
+	(void)e;
+	if (p % 128 < 10 && p / 128 < 30)
+		return true;
+	return rnd(s) % 4096 < 8;
+}
+
+static void test_hot_set_waits(void)
+{
+	struct trace_epochs *tr = make_trace(4096, 100, 100000, w_hot300);
+	struct sim_trace *t = tr ? sim_trace__new(tr, NULL, 0) : NULL;
+	struct sim_result q, p;
+	double bws[] = { 1500, 2500, 4000 };	/* pages/s */
+	unsigned int i, k;
+
+	if (!ASSERT_NOT_NULL(t, "trace"))
+		goto out;
+	for (i = 0; i < 3; i++) {
+		uint64_t tagged = 0, wasted = 0;
+
+		if (!ASSERT_OK(run(t, &sim_algo_qemu, bws[i], 0.3, 5, &q),
+			       "qemu") ||
+		    !ASSERT_OK(run(t, &sim_algo_prob, bws[i], 0.3, 5, &p),
+			       "prob"))
+			continue;
+		printf("  %4.0f pages/s: qemu %llu pages, prob %llu (%.3f), "
+		       "wasted %llu vs %llu\n", bws[i],
+		       (unsigned long long)q.pages_sent,
+		       (unsigned long long)p.pages_sent,
+		       (double)p.pages_sent / q.pages_sent,
+		       (unsigned long long)q.wasted_sends,
+		       (unsigned long long)p.wasted_sends);
+		ASSERT_TRUE(p.converged && p.verified, "prob converges");
+		ASSERT_LE(p.downtime_s, 0.3 + 1e-9, "within the limit");
+		ASSERT_LE((double)p.pages_sent, 0.95 * (double)q.pages_sent,
+			  "prob sends >= 5 % fewer pages than qemu");
+		ASSERT_EQ(p.pages_sent, p.pages + p.wasted_sends +
+			  p.clean_sends, "accounting adds up");
+		ASSERT_EQ(p.nr_tags, SIM_TAGS, "prob tags its sends");
+		for (k = 0; k < p.nr_tags; k++) {
+			tagged += p.tag_sent[k];
+			wasted += p.tag_wasted[k];
+		}
+		ASSERT_EQ(tagged, p.live_pages, "every live send tagged");
+		ASSERT_EQ(wasted, p.wasted_sends, "every waste tagged");
+		ASSERT_EQ(q.nr_tags, 0, "qemu does not tag");
+	}
+out:
+	sim_trace__free(t);
+	trace_epochs__free(tr);
+}
+
+/* Uniform random writes: nothing to predict. prob must stay within 2 %
+ * of QEMU in pages (and so time) at every bandwidth, converged or not. */
+static bool w_uniform(unsigned int e, uint64_t p, unsigned int *s)
+{
+	(void)e;
+	(void)p;
+	return rnd(s) % 1000 < 15;
+}
+
+static void test_regret_uniform(void)
+{
+	struct trace_epochs *tr = make_trace(4096, 100, 100000, w_uniform);
+	struct sim_trace *t = tr ? sim_trace__new(tr, NULL, 0) : NULL;
+	struct sim_result q, p;
+	double bws[] = { 800, 1200, 2000, 4000, 10000 };	/* pages/s */
+	unsigned int i;
+
+	if (!ASSERT_NOT_NULL(t, "trace"))
+		goto out;
+	for (i = 0; i < 5; i++) {
+		if (!ASSERT_OK(run(t, &sim_algo_qemu, bws[i], 0.3, 5, &q),
+			       "qemu") ||
+		    !ASSERT_OK(run(t, &sim_algo_prob, bws[i], 0.3, 5, &p),
+			       "prob"))
+			continue;
+		printf("  %5.0f pages/s: qemu %llu pages%s, prob %llu%s "
+		       "(%.3f)\n", bws[i], (unsigned long long)q.pages_sent,
+		       q.converged ? "" : " (not converged)",
+		       (unsigned long long)p.pages_sent,
+		       p.converged ? "" : " (not converged)",
+		       (double)p.pages_sent / q.pages_sent);
+		ASSERT_LE((double)p.pages_sent, 1.02 * (double)q.pages_sent,
+			  "prob within 2 % of qemu");
+		if (q.converged)
+			ASSERT_TRUE(p.converged, "converges where qemu does");
+	}
+out:
+	sim_trace__free(t);
+	trace_epochs__free(tr);
+}
+
+/* A batch job sweeps half of memory in address order, 1024 pages an
+ * epoch, every 40 epochs (a GC sweep, a scan, a checkpoint); a small hot
+ * set is written every epoch; the rest is never written. A swept page is
+ * safe for the next 30 epochs and due after that: the renewal part of the
+ * model (renewal.h) knows it, so prob must send clearly fewer pages than
+ * QEMU, which re-sends the swept half on every pass. */
+static bool w_sweep(unsigned int e, uint64_t p, unsigned int *s)
+{
+	unsigned int ph = e % 40;
+
+	(void)s;
+	if (p >= 8192 && p < 8208)
+		return true;
+	return ph < 8 && p >= ph * 1024u && p < (ph + 1) * 1024u;
+}
+
+/* Three ring buffers appended to in address order, 64 pages an epoch
+ * each, through memory never written before (a recorder, a capture, a
+ * log): the pages just ahead of a front are next (front.h). */
+static bool w_rings(unsigned int e, uint64_t p, unsigned int *s)
+{
+	uint64_t r = p / 8192, o = p % 8192;
+
+	(void)s;
+	return r < 3 && o >= 1000 + (uint64_t)e * 64 &&
+	       o < 1000 + (uint64_t)(e + 1) * 64;
+}
+
+static void test_periodic_and_fronts(void)
+{
+	static const struct {
+		const char *name;
+		write_fn fn;
+		uint64_t pages;
+		double bw;		/* pages/s */
+		double most;		/* prob/qemu at most */
+	} c[] = {
+		{ "sweep", w_sweep, 16384, 2500, 0.85 },
+		{ "rings", w_rings, 32768, 2500, 0.95 },
+	};
+	unsigned int i;
+
+	for (i = 0; i < 2; i++) {
+		struct trace_epochs *tr = make_trace(c[i].pages, 100, 100000,
+						     c[i].fn);
+		struct sim_trace *t = tr ? sim_trace__new(tr, NULL, 0) : NULL;
+		struct sim_result q, p, s, o;
+
+		if (!ASSERT_NOT_NULL(t, "trace"))
+			goto next;
+		if (!ASSERT_OK(run(t, &sim_algo_qemu, c[i].bw, 0.3, 5, &q),
+			       "qemu") ||
+		    !ASSERT_OK(run(t, &sim_algo_prob, c[i].bw, 0.3, 5, &p),
+			       "prob") ||
+		    !ASSERT_OK(run_p(t, &sim_algo_prob, c[i].bw, 0.3, 5,
+				     "prob.max_horizon=4", &s), "prob short") ||
+		    !ASSERT_OK(run(t, &sim_algo_oracle, c[i].bw, 0.3, 5, &o),
+			       "oracle"))
+			goto next;
+		printf("  %s: qemu %llu pages, prob %llu (%.3f), prob with "
+		       "the epoch model only %llu (%.3f), oracle %llu (%.3f)\n",
+		       c[i].name, (unsigned long long)q.pages_sent,
+		       (unsigned long long)p.pages_sent,
+		       (double)p.pages_sent / q.pages_sent,
+		       (unsigned long long)s.pages_sent,
+		       (double)s.pages_sent / q.pages_sent,
+		       (unsigned long long)o.pages_sent,
+		       (double)o.pages_sent / q.pages_sent);
+		ASSERT_TRUE(p.converged && p.verified, "prob converges");
+		ASSERT_LE((double)p.pages_sent, c[i].most * (double)q.pages_sent,
+			  "prob sends clearly fewer pages than qemu");
+		ASSERT_LE((double)p.pages_sent, 0.95 * (double)s.pages_sent,
+			  "the long horizon is what does it");
+next:
+		sim_trace__free(t);
+		trace_epochs__free(tr);
+	}
+}
+
+/* Pages 900..999 are written once, in the epoch [1.0, 1.1) s; the
+ * migration starts at 1.0 s at 2048 pages/s, so QEMU's first pass sends
+ * them at 1.44..1.49 s, after that write. Exactly, they are clean then;
+ * QEMU's log (taken at syncs) still has them at the next sync, so it
+ * sends them again. */
+static bool w_once(unsigned int e, uint64_t p, unsigned int *s)
+{
+	(void)s;
+	return e == 10 && p >= 900 && p < 1000;
+}
+
+static void test_sync_log(void)
+{
+	struct trace_epochs *tr = make_trace(1024, 30, 100000, w_once);
+	struct sim_trace *t = tr ? sim_trace__new(tr, NULL, 0) : NULL;
+	struct trace_epochs *tr2 = make_trace(1024, 60, 100000, w_hotcold);
+	struct sim_trace *t2 = tr2 ? sim_trace__new(tr2, NULL, 0) : NULL;
+	struct sim_result r, x;
+	struct sim_config c;
+	char err[256];
+	unsigned int a;
+
+	if (!ASSERT_NOT_NULL(t, "trace") || !ASSERT_NOT_NULL(t2, "trace"))
+		goto out;
+	sim_config__default(&c, 2048 * 4096.0, 0.3);
+	c.start_s = 1.0;
+	ASSERT_EQ(c.dirty_log, SIM_LOG_EXACT, "exact by default");
+	if (ASSERT_OK(sim__run(t, &sim_algo_qemu, &c, &r, err, sizeof(err)),
+		      "exact")) {
+		ASSERT_EQ(r.pages_sent, 1024, "exact: each page once");
+		ASSERT_EQ(r.final_pages, 0, "exact: nothing dirty at sync 2");
+	}
+	c.dirty_log = SIM_LOG_SYNC;
+	if (ASSERT_OK(sim__run(t, &sim_algo_qemu, &c, &r, err, sizeof(err)),
+		      "sync")) {
+		ASSERT_EQ(r.live_pages, 1024, "sync: one pass");
+		ASSERT_EQ(r.final_pages, 100, "sync: the 100 pages written "
+			  "before their send are dirty at sync 2");
+		ASSERT_EQ(r.wasted_sends, 100, "their first sends wasted");
+		ASSERT_TRUE(r.verified, "destination == source");
+	}
+	/* every algorithm under QEMU's log: verified, accounting adds up,
+	 * qemu never sends fewer pages than with the exact log */
+	for (a = 0; sim_algos[a]; a++) {
+		c.dirty_log = SIM_LOG_SYNC;
+		if (!ASSERT_OK(sim__run(t2, sim_algos[a], &c, &r, err,
+					sizeof(err)), sim_algos[a]->name))
+			continue;
+		ASSERT_TRUE(r.verified, "sync log: destination == source");
+		ASSERT_EQ(r.pages_sent, 1024 + r.wasted_sends + r.clean_sends,
+			  "sync log: pages + wasted + redundant sends");
+		if (sim_algos[a] != &sim_algo_qemu)
+			continue;
+		c.dirty_log = SIM_LOG_EXACT;
+		if (ASSERT_OK(sim__run(t2, sim_algos[a], &c, &x, err,
+				       sizeof(err)), "qemu exact"))
+			ASSERT_GE(r.pages_sent, x.pages_sent, "qemu: the sync "
+				  "log sends no fewer pages");
+	}
+out:
+	sim_trace__free(t);
+	trace_epochs__free(tr);
+	sim_trace__free(t2);
+	trace_epochs__free(tr2);
+}
+
+/* qemu.threshold_sync=1: from the second iteration on, QEMU sends until
+ * only `budget` dirty pages are unsent, then syncs (migration_iteration_
+ * run's pending estimate < threshold_size), its search going on from
+ * where it was. The per-sync log says how many it sends. */
+static void test_threshold_sync(void)
+{
+	struct trace_epochs *tr = make_trace(1024, 100, 100000, w_random);
+	struct sim_trace *t = tr ? sim_trace__new(tr, NULL, 0) : NULL;
+	const char *param[] = { "qemu.threshold_sync=1" };
+	struct sim_result r, x;
+	struct sim_config c;
+	char err[256], *log = NULL, *line;
+	size_t loglen = 0;
+	unsigned long long it, dirty, sent, syncs = 0, bad = 0;
+	FILE *f;
+
+	if (!ASSERT_NOT_NULL(t, "trace"))
+		goto out;
+	sim_config__default(&c, 1000 * 4096.0, 0.1);	/* budget 100 */
+	c.start_s = 1.0;
+	c.dirty_log = SIM_LOG_SYNC;
+	if (!ASSERT_OK(sim__run(t, &sim_algo_qemu, &c, &x, err, sizeof(err)),
+		       "pass-end syncs"))
+		goto out;
+	f = open_memstream(&log, &loglen);
+	if (!ASSERT_NOT_NULL(f, "log"))
+		goto out;
+	c.log = f;
+	c.nr_params = 1;
+	c.params[0] = param[0];
+	if (!ASSERT_OK(sim__run(t, &sim_algo_qemu, &c, &r, err, sizeof(err)),
+		       "threshold syncs")) {
+		fclose(f);
+		goto out;
+	}
+	fclose(f);
+	for (line = strtok(log, "\n"); line; line = strtok(NULL, "\n")) {
+		if (sscanf(line, "qemu: sync %llu at %*f s: %llu dirty, send "
+			   "%llu", &it, &dirty, &sent) != 3)
+			continue;
+		syncs++;
+		if (it == 1 ? sent != dirty : sent != dirty - r.budget)
+			bad++;
+	}
+	ASSERT_EQ(r.budget, 100, "budget");
+	ASSERT_GE(syncs, 2, "more than one iteration");
+	ASSERT_EQ(bad, 0, "first: the whole pass; then: until budget left");
+	ASSERT_TRUE(r.verified, "destination == source");
+	ASSERT_GE(r.iterations, x.iterations + 1, "more, shorter iterations");
+	printf("  qemu, pass-end syncs: %llu pages in %llu iterations; "
+	       "threshold syncs: %llu in %llu\n",
+	       (unsigned long long)x.pages_sent,
+	       (unsigned long long)x.iterations,
+	       (unsigned long long)r.pages_sent,
+	       (unsigned long long)r.iterations);
+	c.params[0] = "qemu.threshold_sync=2";
+	ASSERT_EQ(sim__run(t, &sim_algo_qemu, &c, &r, err, sizeof(err)),
+		  -EINVAL, "threshold_sync is 0 or 1");
+out:
+	free(log);
+	sim_trace__free(t);
+	trace_epochs__free(tr);
+}
+
+/* 1024 pages, of which 0..99 were written before the start and never
+ * again: the rest is zero pages. */
+static bool w_data100(unsigned int e, uint64_t p, unsigned int *s)
+{
+	(void)s;
+	return e < 5 && p < 100;
+}
+
+static void test_zero_pages(void)
+{
+	struct trace_epochs *tr = make_trace(1024, 30, 100000, w_data100);
+	struct sim_trace *t = tr ? sim_trace__new(tr, NULL, 0) : NULL;
+	const struct sim_algo *algos[] = { &sim_algo_qemu, &sim_algo_prob };
+	uint64_t nz[16];
+	struct sim_result r;
+	struct sim_config c;
+	char err[256];
+	unsigned int i;
+
+	if (!ASSERT_NOT_NULL(t, "trace"))
+		goto out;
+	/* 1000 pages/s, 50 ms: budget 50 pages, so the 1024 dirty pages
+	 * (zero pages count, as in QEMU's pending estimate) do not fit */
+	sim_config__default(&c, 1000 * 4096.0, 0.05);
+	c.start_s = 1.0;
+	for (i = 0; i < 2; i++) {
+		c.zero_pages = false;
+		if (ASSERT_OK(sim__run(t, algos[i], &c, &r, err, sizeof(err)),
+			      "no zero pages"))
+			ASSERT_EQ(r.pages_sent, 1024, "every page costs a slot");
+		c.zero_pages = true;
+		if (!ASSERT_OK(sim__run(t, algos[i], &c, &r, err, sizeof(err)),
+			       "zero pages"))
+			continue;
+		printf("  %s: %llu pages, %llu zero pages, %.3f s\n",
+		       algos[i]->name, (unsigned long long)r.pages_sent,
+		       (unsigned long long)r.zero_sends, r.total_time_s);
+		ASSERT_EQ(r.pages_sent, 100, "the 100 written pages only");
+		ASSERT_EQ(r.zero_sends, 924, "the others as zero pages");
+		ASSERT_TRUE(fabs(r.total_time_s - 0.1) < 1e-6,
+			    "zero pages take no time");
+		ASSERT_GE(r.iterations, 1, "not stopped at once: the zero "
+			  "pages count as dirty");
+		ASSERT_TRUE(r.verified, "destination == source");
+	}
+	/* pages 100..199 are non-zero from the start, unwritten */
+	memset(nz, 0, sizeof(nz));
+	for (i = 100; i < 200; i++)
+		nz[i / 64] |= 1ULL << (i % 64);
+	c.zero_pages = true;
+	c.nonzero = nz;
+	if (ASSERT_OK(sim__run(t, &sim_algo_qemu, &c, &r, err, sizeof(err)),
+		      "non-zero set")) {
+		ASSERT_EQ(r.pages_sent, 200, "the non-zero set costs too");
+		ASSERT_EQ(r.zero_sends, 824, "the rest is zero pages");
+	}
+out:
+	sim_trace__free(t);
+	trace_epochs__free(tr);
+}
+
 int main(void)
 {
 	RUN_TEST(test_invariants_and_bound);
 	RUN_TEST(test_oracle_exhaustive);
 	RUN_TEST(test_known_answers);
+	RUN_TEST(test_hot_set_waits);
+	RUN_TEST(test_regret_uniform);
+	RUN_TEST(test_periodic_and_fronts);
+	RUN_TEST(test_sync_log);
+	RUN_TEST(test_threshold_sync);
+	RUN_TEST(test_zero_pages);
 	RUN_TEST(test_loops);
 	RUN_TEST(test_rejects);
 	return harness_finish();

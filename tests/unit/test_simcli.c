@@ -13,8 +13,9 @@
 #include <unistd.h>
 
 #include "harness.h"
-#include "json.h"
-#include "trace.h"
+#include "util/json.h"
+#include "sim/sim_report.h"
+#include "tracefile/trace.h"
 
 static char bin[2048], dir[] = "/tmp/test_simcli.XXXXXX";
 
@@ -106,8 +107,9 @@ static void test_json_contract(void)
 	const char *fmts[] = { "t.txt", "t.gz", "t.zlib", "t.pctrace" };
 	enum trace_format ff[] = { TRACE_FMT_TEXT, TRACE_FMT_TEXT_GZ,
 				   TRACE_FMT_TEXT_ZLIB, TRACE_FMT_NATIVE };
-	const char *keys[] = { "algo", "total_time_ms", "downtime_ms",
-			       "pages_sent", "iterations", "converged" };
+	const char *keys[] = { "version", "algo", "total_time_ms",
+			       "downtime_ms", "sent_pages", "iterations",
+			       "converged" };
 	static struct out o;
 	char err[128];
 	unsigned int i, k;
@@ -130,14 +132,17 @@ static void test_json_contract(void)
 			       sizeof(err));
 		if (!ASSERT_NOT_NULL(j, "valid JSON"))
 			continue;
-		for (k = 0; k < 6; k++)
+		for (k = 0; k < 7; k++)
 			ASSERT_NOT_NULL(json_get(j, keys[k]), keys[k]);
 		ASSERT_STREQ(json_get(j, "algo")->str, "prob", "algo");
 		ASSERT_TRUE(json_get(j, "converged")->type == JSON_TRUE ||
 			    json_get(j, "converged")->type == JSON_FALSE,
 			    "converged is a boolean");
-		ASSERT_TRUE(json_get(j, "pages_sent")->is_int &&
-			    json_get(j, "pages_sent")->i64 >= 512, "pages");
+		ASSERT_TRUE(json_get(j, "sent_pages")->is_int &&
+			    json_get(j, "sent_pages")->i64 >= 512, "pages");
+		ASSERT_TRUE(json_get(j, "version")->is_int &&
+			    json_get(j, "version")->i64 == SIM_JSON_VERSION,
+			    "version");
 		json_free(j);
 	}
 	{

@@ -14,20 +14,13 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "util/clock.h"
 #include "harness.h"
-#include "trace.h"
+#include "tracefile/trace.h"
+#include "rng.h"
 
 static char tmpdir[64];
 static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
-
-/* xorshift64: reproducible pseudo-random numbers */
-static uint64_t rng(void)
-{
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return rng_state;
-}
 
 static const char *tpath(const char *name)
 {
@@ -226,7 +219,7 @@ static void test_roundtrip_native(void)
 	roundtrip(TRACE_FMT_NATIVE);
 }
 
-/* The exact text the writer produces, the interchange format of DESIGN.md. */
+/* The exact text the writer produces: the interchange format of trace.h. */
 static void test_text_exact(void)
 {
 	static const char want[] =
@@ -958,7 +951,7 @@ static void test_writer_full_disk(void)
 		if (!ASSERT_NOT_NULL(w, "open /dev/full"))
 			return;
 		for (uint64_t i = 0; i < 2000000 && !err; i++)
-			err = trace_writer__write_event(w, i, rng() % (1 << 20));
+			err = trace_writer__write_event(w, i, rng_next(&rng_state) % (1 << 20));
 		ASSERT_EQ(err, -ENOSPC, "write reports ENOSPC");
 		ASSERT_EQ(trace_writer__mark_epoch(w, 1ULL << 40), -ENOSPC, "sticky");
 		ASSERT_EQ(trace_writer__close(w), -ENOSPC, "close too");
@@ -1193,24 +1186,24 @@ static struct rec *big_trace(size_t *n)
 		return NULL;
 	rng_state = 0x9e3779b97f4a7c15ULL;
 	while (k < BIG_N) {
-		uint64_t m = 500 + rng() % 1000, base = rng() % BIG_PAGES;
+		uint64_t m = 500 + rng_next(&rng_state) % 1000, base = rng_next(&rng_state) % BIG_PAGES;
 
-		t += 1000 + rng() % 100000;
+		t += 1000 + rng_next(&rng_state) % 100000;
 		recs[k++] = (struct rec){ TRACE_EV_EPOCH, t, 0 };
-		if (rng() & 1) {
+		if (rng_next(&rng_state) & 1) {
 			for (uint64_t i = 0; i < m && k < BIG_N; i++) {
-				base += 1 + rng() % 64;
+				base += 1 + rng_next(&rng_state) % 64;
 				if (base >= BIG_PAGES)
 					break;
 				recs[k++] = (struct rec){ TRACE_EV_WRITE, t, base };
 			}
 		} else {
 			for (uint64_t i = 0; i < m && k < BIG_N; i++) {
-				t += rng() % 50;
-				if (rng() % 4 == 0)
-					hot = rng() % BIG_PAGES;
+				t += rng_next(&rng_state) % 50;
+				if (rng_next(&rng_state) % 4 == 0)
+					hot = rng_next(&rng_state) % BIG_PAGES;
 				else
-					hot = (hot + rng() % 16) % BIG_PAGES;
+					hot = (hot + rng_next(&rng_state) % 16) % BIG_PAGES;
 				recs[k++] = (struct rec){ TRACE_EV_WRITE, t, hot };
 			}
 		}
@@ -1218,14 +1211,6 @@ static struct rec *big_trace(size_t *n)
 	recs[k++] = (struct rec){ TRACE_EV_END, t + 1, 0 };
 	*n = k;
 	return recs;
-}
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 static void test_large_roundtrip(void)
@@ -1248,11 +1233,11 @@ static void test_large_roundtrip(void)
 		const char *path = tpath(trace_format__name(fmts[f]));
 		struct trace_reader *r;
 		struct stat st;
-		double t0 = now(), t1;
+		double t0 = clock_now_s(), t1;
 
 		if (!write_recs(path, fmts[f], &h, recs, n))
 			goto cleanup;
-		t1 = now();
+		t1 = clock_now_s();
 		r = trace_reader__open(path, err, sizeof(err));
 		if (!ASSERT_NOT_NULL(r, err))
 			goto cleanup;
@@ -1261,7 +1246,7 @@ static void test_large_roundtrip(void)
 		stat(path, &st);
 		printf("  %-9s %zu records: %8.1f KiB, write %.2f s, read %.2f s\n",
 		       trace_format__name(fmts[f]), n, st.st_size / 1024.0, t1 - t0,
-		       now() - t1);
+		       clock_now_s() - t1);
 	}
 
 	/* epochs: an independent count from the records */
@@ -1322,7 +1307,16 @@ static void test_format_names(void)
 	ASSERT_OK(trace_format__parse("gz", &f), "gz");
 	ASSERT_EQ(f, TRACE_FMT_TEXT_GZ, "gz is text.gz");
 	ASSERT_EQ(trace_format__parse("bogus", &f), -EINVAL, "unknown");
+	ASSERT_STREQ(trace_format__name(TRACE_FMT_TEXT), "text", "text");
+	ASSERT_STREQ(trace_format__name(TRACE_FMT_NATIVE_ZLIB), "native.zlib",
+		     "native.zlib");
 	ASSERT_STREQ(trace_format__name(99), "?", "bad value");
+	ASSERT_EQ(trace_format__of_path("a/b.trace"), TRACE_FMT_TEXT, "text");
+	ASSERT_EQ(trace_format__of_path("x.trace.gz"), TRACE_FMT_TEXT_GZ, ".gz");
+	ASSERT_EQ(trace_format__of_path("x.zlib"), TRACE_FMT_TEXT_ZLIB, ".zlib");
+	ASSERT_EQ(trace_format__of_path("x.pctrace"), TRACE_FMT_NATIVE,
+		  ".pctrace");
+	ASSERT_EQ(trace_format__of_path("gz"), TRACE_FMT_TEXT, "no suffix");
 }
 
 int main(void)

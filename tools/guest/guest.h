@@ -32,6 +32,14 @@ static inline __attribute__((noreturn)) void halt_forever(void)
 		__asm__ __volatile__("cli; hlt" ::: "memory");
 }
 
+static inline uint64_t rdtsc(void)
+{
+	uint32_t lo, hi;
+
+	__asm__ __volatile__("rdtsc" : "=a"(lo), "=d"(hi));
+	return ((uint64_t)hi << 32) | lo;
+}
+
 /* lib.c: string functions, serial port, line formatting. */
 void *memset(void *s, int c, size_t n);
 void *memcpy(void *d, const void *s, size_t n);
@@ -54,9 +62,38 @@ void line_strn(struct line *l, const char *s, uint32_t n);
 void line_u64(struct line *l, uint64_t v);
 void line_hex(struct line *l, uint32_t v);
 void line_emit(struct line *l);
+/* *v /= d, returns the remainder (d != 0); no libgcc needed. */
+uint32_t divmod32(uint64_t *v, uint32_t d);
+/* n / d (d != 0), by shift and subtract when d needs more than 32 bits. */
+uint64_t udiv64(uint64_t n, uint64_t d);
 
 /* main.c */
 __attribute__((noreturn)) void guest_fail(struct line *l);
+
+/* clock.c: the TSC calibrated against the PIT, and rate= pacing. */
+#define PACE_MAX_LAG_MS		100	/* debt made up at full speed */
+#define PACE_MIN_SLEEP_MS	1	/* shortest sleep between bursts */
+
+/* boot.S: STI; HLT; CLI, woken by any unmasked interrupt. */
+void guest_hlt(void);
+/* Calibrates the TSC against PIT channel 2; returns its kHz, 0 when no
+ * PIT answers (then the clock functions return 0). */
+uint32_t clock_calibrate(void);
+/* Microseconds since pace_start() by the calibrated TSC, 0 uncalibrated. */
+uint64_t clock_us(void);
+/* 1 (and *mark = now) when `ms` passed since the TSC value *mark. */
+int clock_every(uint64_t *mark, uint32_t ms);
+/* Starts the clock; with rate > 0 (needs a calibrated TSC) sets up the
+ * PIC and the pacing of `rate` writes/s from now. */
+void pace_start(uint32_t rate);
+/* Waits (HLT) until a write is due; returns how many are due now, at
+ * most `want` (>= 1). */
+uint32_t pace_allow(uint32_t want);
+/* Records n writes made. */
+void pace_done(uint32_t n);
+/* Writes dropped because the guest fell behind by more than
+ * PACE_MAX_LAG_MS (the host did not run it). */
+uint64_t pace_missed(void);
 
 /* patterns.c */
 struct params {
@@ -75,6 +112,7 @@ struct params {
 	uint32_t ws;
 	uint32_t phase_writes;
 	uint32_t tick;
+	uint32_t rate;
 };
 
 /* Runs n (1..GUEST_STATUS_INTERVAL) writes. */

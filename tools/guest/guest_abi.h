@@ -58,6 +58,16 @@
  *                                                    full dirty ring: this host's KVM emulates guest
  *                                                    code in batches of up to 1024 instructions and
  *                                                    checks the ring only between batches.
+ *  rate         all but idle      0                  page writes per second (0 = as fast as the host
+ *                                                    runs the guest; 1..10000000). Paced by the TSC,
+ *                                                    calibrated at boot against the PIT: the dirty
+ *                                                    rate is the same on an idle and on a loaded
+ *                                                    host as long as the host keeps up. Between
+ *                                                    bursts (<= 1 ms of writes) the guest sleeps in
+ *                                                    HLT, woken by PIT channel 0 (IRQ 0, 8259 PIC).
+ *                                                    Needs a PIT: QEMU's (KVM or TCG). The project's
+ *                                                    KVM runner (precopy-vm, user/vm/) has none: there
+ *                                                    the guest stops with "rate= needs the PIT ...".
  *
  * Writes. One write = one aligned 32-bit store to word 0 (offset 0) of a
  * data page, of the running write counter: write number k (1-based, mod
@@ -88,20 +98,37 @@
  *            (modulo pages). passes = completed phases.
  *  idle      no writes at all; cli; hlt loop (state = IDLE).
  *
+ * Clock. At boot the guest calibrates the TSC against PIT channel 2
+ * (ports 0x42, 0x43, gated and read through port 0x61; 25 ms measurements,
+ * each bracketed between TSC reads and repeated until one is within
+ * 0.2 %), whatever rate= says; without a PIT (port 0x61 does not echo the
+ * gate bit) tsc_khz is 0, the guest runs unpaced and reports no rate, and
+ * rate= is an error. With rate=R write k is due R-th of a second after
+ * write k-1 (t0 = the start of the pattern); writes the host delayed are
+ * made up at full speed, at most 100 ms of them: a longer debt is dropped
+ * and counted in `missed`.
+ *
  * Serial (COM1, 0x3f8). The guest programs the UART once (8N1, FIFO on),
  * then polls LSR (0x3fd) for bit 5 (THR empty) before each byte: a runner
  * that emulates COM1 should answer LSR reads with 0x60. If LSR never shows
  * bit 5 within 2^16 reads (or reads 0xff, no UART), the guest stops polling
  * and writes bytes blindly. Lines:
  *   precopy-guest: pattern=NAME pages=N data_start=0xHEX <key=value ...>
- *   precopy-guest: writes=N passes=M          (every 2^progress writes)
+ *   precopy-guest: pattern=NAME ... rate=R tsc_khz=K   (the banner)
+ *   precopy-guest: writes=N passes=M [writes_per_s=A [missed=D]]
+ *                                             (every 2^progress writes; A:
+ *                                             writes/s since the previous
+ *                                             line by the guest's clock,
+ *                                             when calibrated; D: missed,
+ *                                             when paced)
  *   precopy-guest: done writes=N passes=M     (count= reached)
  *   precopy-guest: idle
  *   precopy-guest: error: TEXT
  *   precopy-guest: exception V err=0xE eip=0xA (unexpected CPU exception)
  *
  * Memory the guest dirties besides the data region: the status page
- * (GUEST_STATUS_GPA, once per GUEST_STATUS_INTERVAL writes) and its own
+ * (GUEST_STATUS_GPA, once per GUEST_STATUS_INTERVAL writes, and paced
+ * guests at least every 250 ms) and its own
  * stack/bss pages below 2 MiB (a few per batch of writes).
  *
  * Speed: the write loops are hand-written (loops.S), about 5 to 20
@@ -158,6 +185,9 @@ enum guest_pattern {
 	GUEST_PAT_COUNT = 7,	/* one past the last id */
 };
 
+/* The pattern names, for messages. */
+#define GUEST_PATTERN_LIST "hotcold, zipf, seqsweep, random, phases, idle"
+
 /* Parameter defaults. */
 #define GUEST_DEF_SEED		1u
 #define GUEST_DEF_DELAY		0u
@@ -171,6 +201,8 @@ enum guest_pattern {
 #define GUEST_DEF_WS		1024u
 #define GUEST_DEF_PHASE_WRITES	200000u
 #define GUEST_DEF_TICK		32u
+#define GUEST_DEF_RATE		0u	/* unpaced */
+#define GUEST_MAX_RATE		10000000u
 
 /* I/O port the guest writes a byte to every `tick` writes (POST port: QEMU
  * ignores it; the project's runner uses it to check its dirty ring). */
@@ -180,7 +212,7 @@ enum guest_pattern {
 #define GUEST_STATUS_INTERVAL	4096u
 
 #define GUEST_STATUS_MAGIC	0x50435047u	/* "GPCP" little-endian */
-#define GUEST_ABI_VERSION	1u
+#define GUEST_ABI_VERSION	2u	/* 2: rate, clock, achieved, missed */
 
 enum guest_state {
 	GUEST_STATE_BOOT = 0,	/* magic not yet written: not started */
@@ -220,11 +252,20 @@ struct guest_status {
 	uint32_t ws;
 	uint32_t phase_writes;
 	uint32_t tick;
-	uint32_t reserved[7];
+	uint32_t rate;		/* rate= (writes/s), 0 unpaced */
+	uint64_t clock_us;	/* guest clock at `writes` (under seq): us
+				 * since the pattern started, 0 uncalibrated */
+	uint32_t tsc_khz;	/* calibrated TSC frequency, 0: no PIT */
+	uint32_t achieved;	/* writes/s over the last >= 1 s (guest clock) */
+	uint32_t missed;	/* paced: writes dropped, the host fell behind
+				 * by more than 100 ms (saturates) */
+	uint32_t reserved[1];
 	char msg[128];		/* NUL-terminated error text (state ERROR) */
 };
 
 _Static_assert(sizeof(struct guest_status) == 256, "guest_status layout");
+_Static_assert(__builtin_offsetof(struct guest_status, clock_us) == 104,
+	       "guest_status clock_us");
 
 /* Pattern name for an id, or NULL. */
 static inline const char *guest_pattern_name(uint32_t id)
@@ -257,31 +298,54 @@ static inline uint32_t guest_pattern_id(const char *name, uint32_t len)
 }
 
 /*
- * Read a consistent (writes, passes) pair from a status block mapped in
- * host memory (or read by the guest itself). Returns 0 on success, -1 if the
- * guest kept updating during all attempts (then the values are unset).
+ * Read a consistent snapshot of the counters of a status block mapped in
+ * host memory (or read by the guest itself): writes, passes and the
+ * guest's clock at that count, each output NULL if not wanted, under the
+ * block's sequence count. Returns 0 on success, -1 if the guest kept
+ * updating during all attempts (then the outputs are unset).
  */
-static inline int guest_status_read_counters(const volatile struct guest_status *s,
-					     uint64_t *writes, uint64_t *passes)
+static inline int guest_status_snapshot(const volatile struct guest_status *s,
+					uint64_t *writes, uint64_t *passes,
+					uint64_t *clock_us)
 {
 	int tries;
 
 	for (tries = 0; tries < 1000; tries++) {
 		uint32_t s1 = s->seq, s2;
-		uint64_t w, p;
+		uint64_t w, p, c;
 
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
 		w = s->writes;
 		p = s->passes;
+		c = s->clock_us;
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
 		s2 = s->seq;
 		if (s1 == s2 && !(s1 & 1)) {
-			*writes = w;
-			*passes = p;
+			if (writes)
+				*writes = w;
+			if (passes)
+				*passes = p;
+			if (clock_us)
+				*clock_us = c;
 			return 0;
 		}
 	}
 	return -1;
+}
+
+/* The (writes, passes) pair of guest_status_snapshot(). */
+static inline int guest_status_read_counters(const volatile struct guest_status *s,
+					     uint64_t *writes, uint64_t *passes)
+{
+	return guest_status_snapshot(s, writes, passes, (uint64_t *)0);
+}
+
+/* The (writes, clock_us) pair of guest_status_snapshot(): two samples
+ * give the achieved write rate by the guest's own clock. */
+static inline int guest_status_read_clock(const volatile struct guest_status *s,
+					  uint64_t *writes, uint64_t *clock_us)
+{
+	return guest_status_snapshot(s, writes, (uint64_t *)0, clock_us);
 }
 #endif /* !__ASSEMBLER__ */
 

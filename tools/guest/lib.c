@@ -115,16 +115,35 @@ void line_str(struct line *l, const char *s)
 	line_strn(l, s, sizeof(l->buf));
 }
 
-/* 64-bit by 10 without libgcc: two 32-bit divl steps. */
-static uint32_t divmod10(uint64_t *v)
+uint32_t divmod32(uint64_t *v, uint32_t d)
 {
 	uint32_t hi = (uint32_t)(*v >> 32), lo = (uint32_t)*v, qhi, qlo, r;
 
-	qhi = hi / 10;
-	r = hi % 10;
-	__asm__("divl %4" : "=a"(qlo), "=d"(r) : "a"(lo), "d"(r), "rm"(10u));
+	qhi = hi / d;
+	r = hi % d;
+	__asm__("divl %4" : "=a"(qlo), "=d"(r) : "a"(lo), "d"(r), "rm"(d));
 	*v = ((uint64_t)qhi << 32) | qlo;
 	return r;
+}
+
+uint64_t udiv64(uint64_t n, uint64_t d)
+{
+	uint64_t q = 0, bit = 1;
+
+	if (!(d >> 32)) {
+		divmod32(&n, (uint32_t)d);
+		return n;
+	}
+	while (d < n && !(d >> 63)) {
+		d <<= 1;
+		bit <<= 1;
+	}
+	for (; bit; d >>= 1, bit >>= 1)
+		if (n >= d) {
+			n -= d;
+			q |= bit;
+		}
+	return q;
 }
 
 void line_u64(struct line *l, uint64_t v)
@@ -133,7 +152,7 @@ void line_u64(struct line *l, uint64_t v)
 	int n = 0;
 
 	do
-		tmp[n++] = (char)('0' + divmod10(&v));
+		tmp[n++] = (char)('0' + divmod32(&v, 10));
 	while (v);
 	while (n && l->len < sizeof(l->buf) - 2)
 		l->buf[l->len++] = tmp[--n];

@@ -15,3 +15,5 @@ LINUXGUEST_INITRD := $(LINUXGUEST_CACHE)/initrd.cpio.gz
 linuxguest:
 	$(call msg,GUEST,$(LINUXGUEST_INITRD))
 	$(Q)LINUXGUEST_CACHE='$(LINUXGUEST_CACHE)' tools/linuxguest/build >/dev/null
+	$(Q)$(call helper_link,linuxguest/vmlinuz,$(LINUXGUEST_KERNEL))
+	$(Q)$(call helper_link,linuxguest/initrd.cpio.gz,$(LINUXGUEST_INITRD))

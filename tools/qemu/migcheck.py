@@ -32,7 +32,7 @@ os.makedirs(D, exist_ok=True)
 for f in os.listdir(D):
     os.unlink(os.path.join(D, f))
 
-accel = ['-accel', 'kvm,dirty-ring-size=4096'] if a.accel == 'kvm' else ['-accel', 'tcg']
+accel = ['-accel', 'kvm,dirty-ring-size=65536'] if a.accel == 'kvm' else ['-accel', 'tcg']
 common = [QEMU] + accel + (['-cpu', 'qemu64,-kvmclock'] if a.accel == 'kvm' else []) + ['-m', '256', '-display', 'none', '-nic', 'none',
                            '-kernel', GUEST, '-append', a.append]
 

@@ -11,14 +11,15 @@ QEMU_BIN := $(QEMU_CACHE)/bin/qemu-system-x86_64
 
 .PHONY: qemu
 
-## qemu: build the patched qemu-system-x86_64 10.0.2 into .cache/qemu/bin
+## qemu: build the patched qemu-system-x86_64 10.0.2 into .cache/qemu/bin (linked into $(O)/libexec/precopy)
 qemu:
 	$(call msg,QEMU,$(QEMU_BIN))
 	$(Q)QEMU_CACHE='$(QEMU_CACHE)' tools/qemu/build >/dev/null
+	$(Q)$(call helper_link,qemu-system-x86_64,$(QEMU_BIN))
 
 # plan_fake, the test producer for the patched QEMU's plan ring, links the
 # ring library (the other helpers in tests/helpers/ stand alone).
-$(OUT)/tests/helpers/plan_fake: tests/helpers/plan_fake.c user/lib/plan_ring.c user/lib/plan_ring.h | $(OUT)/.deps-ok
+$(OUT)/tests/helpers/plan_fake: tests/helpers/plan_fake.c user/lib/ring/plan_ring.c user/lib/ring/plan_ring.h | $(OUT)/.deps-ok
 	$(call msg,CC-HELP,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) tests/helpers/plan_fake.c user/lib/plan_ring.c -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) tests/helpers/plan_fake.c user/lib/ring/plan_ring.c -o $@

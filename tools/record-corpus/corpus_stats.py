@@ -75,7 +75,7 @@ def main():
     print("command, the processes traced (`pid:name`), the epoch length, the")
     print("duration, and the BPF-vs-PAGEMAP_SCAN agreement (`bpf_vs_scan`).\n")
     print("Regenerate: `make && tools/record-corpus/record [NAME...]` (root;")
-    print("packages from tools/deps). Rates differ from run to run and machine")
+    print("packages of `tools/deps corpus`). Rates differ from run to run and machine")
     print("to machine; the shapes are what matters.\n")
     print("| trace | size | duration | epoch | pages | epochs | dirty pages/epoch (mean / max) | dirty rate | distinct pages | workload |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
@@ -99,4 +99,5 @@ def main():
               f"{meta.get('processes', '?')}; {meta.get('bpf_vs_scan', '')}")
 
 
-main()
+if __name__ == "__main__":
+    main()

@@ -1,29 +1,33 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * precopy-migrate - live-migrate a workload VM between two real QEMU
- * processes on loopback, by stock pre-copy and by the plan of
- * precopy-plan (patched QEMU, tools/qemu), side by side, and print the
- * three metrics (total time, downtime, bytes transferred) from
- * query-migrate, with the destination's memory checked against the
- * source's after every migration. See user/lib/migrun.h.
+ * processes (on loopback, or between two network namespaces), by stock
+ * pre-copy, by QEMU's own convergence aids (auto-converge, dirty-limit)
+ * and by the plan of precopy-plan (patched QEMU, tools/qemu), side by
+ * side, and print the three metrics (total time, downtime, bytes
+ * transferred) from query-migrate and the guest's write rate, with the
+ * destination's memory checked against the source's after every
+ * migration. See user/lib/mig/migrun.h.
  */
+#include <arpa/inet.h>
 #include <argp.h>
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cli.h"
-#include "migrun.h"
+#include "util/cli.h"
+#include "util/json.h"
+#include "mig/migrun.h"
+#include "util/paths.h"
 
 #define MAX_RUNS 50
 #define MIB (1024.0 * 1024.0)
 
-/* The built-in workloads: the multiboot guest under KVM, a Debian kernel
- * with the memwork initramfs under TCG. */
 /*
  * The built-in workloads and limits: a slow link (4 MiB/s) with a 1 s
  * downtime limit, so that stock pre-copy needs about ten iterations for a
@@ -31,10 +35,12 @@
  * region, in a multiboot guest under KVM; and the same idea in a Linux
  * guest under TCG (memwork: 2 MiB hot in 16 MiB, 2000 page writes/s).
  * tick=2: on hosts whose KVM emulates guest code in batches (see
- * tools/guest/guest_abi.h), larger ticks let the 4096-entry dirty ring
+ * tools/guest/guest_abi.h), larger ticks let a 4096-entry dirty ring
  * overflow and KVM loses dirty pages; stock QEMU then leaves memory
  * different (seen here with tick=32: 212-235 pages; with tick=8: 7-9
- * pages in 2 of 7 runs; with tick=2: 0 in 16 runs).
+ * pages in 2 of 7 runs; with tick=2: 0 in 16 runs). The ring's
+ * default size is migrun.h's MIGRUN_RING_AUTO (65536 entries, 4096
+ * where QEMU's dirty limit throttles).
  */
 #define MB_APPEND "pattern=hotcold pages=8192 hot=1024 hotbase=7168 " \
 	"hotpct=95 delay=4 tick=2"
@@ -43,11 +49,28 @@
 #define DEFAULT_BANDWIDTH 4	/* MiB/s */
 #define DEFAULT_DOWNTIME 1000	/* ms */
 #define DEFAULT_WARMUP 5	/* s */
+/* Version of the -j output (docs/precopy-migrate.schema.json); bumped when
+ * a key is renamed or removed, not when one is added. */
+#define MIGRATE_JSON_VERSION 2
 
-enum mode { MODE_BOTH, MODE_STOCK, MODE_PLAN };
+static const char *const fault_names[] = {
+	[MIGRUN_FAULT_NONE] = "none",
+	[MIGRUN_FAULT_KILL_PLANNER] = "kill-planner",
+	[MIGRUN_FAULT_GARBAGE] = "garbage",
+	[MIGRUN_FAULT_CORRUPT_DEST] = "corrupt-dest",
+};
+
+/* The signal that asked us to stop (SIGINT, SIGTERM, SIGHUP), or 0. */
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+	stop_signal = sig;
+}
 
 static struct env {
-	enum mode mode;
+	enum migrun_mode modes[MIGRUN_MODES];	/* alternated in this order */
+	unsigned int nmodes;
 	unsigned int runs;
 	struct migrun_config cfg;
 	const char *append;
@@ -55,51 +78,91 @@ static struct env {
 	bool keep;
 	bool json;
 	bool accel_set;
-} env = { .mode = MODE_BOTH, .runs = 1 };
+} env = { .modes = { MIGRUN_STOCK, MIGRUN_PLAN }, .nmodes = 2, .runs = 1 };
 
 const char *argp_program_version = "precopy-migrate 0.1";
 static const char doc[] =
 	"Live-migrate a workload VM with stock QEMU pre-copy and with the plan\n"
-	"of precopy-plan, side by side, between two QEMU processes on loopback.\n"
+	"of precopy-plan, side by side, between two QEMU processes on loopback\n"
+	"(or between two network namespaces, --netns).\n"
 	"\n"
-	"USAGE: precopy-migrate [--mode both|stock|plan] [--runs N]\n"
+	"USAGE: precopy-migrate [--mode MODE[,MODE...]] [--runs N]\n"
 	"                       [--accel kvm|tcg] [--bandwidth MIBPS]\n"
 	"                       [--downtime-limit MS] [OPTION...]\n"
 	"\n"
-	"Runs alternate (stock, plan, stock, ...) and the table ends with the\n"
-	"median of each mode and the plan/stock ratios. After every migration\n"
-	"both VMs are stopped and their memory is compared page by page. The\n"
-	"exit status is 0 when every migration completed with equal memory.\n"
+	"Modes: stock (QEMU's pre-copy), plan (by precopy-plan through the plan\n"
+	"ring), auto-converge (QEMU's CPU throttle), dirty-limit-hand (QEMU's\n"
+	"dirty-limit capability at --vcpu-dirty-limit); both = stock,plan (the\n"
+	"default). Runs alternate (stock, plan, stock, ...) and the table ends\n"
+	"with the median of each mode and the ratios of each mode to the first\n"
+	"(plan/stock; with --compare, plan/auto-converge). The guest's write\n"
+	"rate (writes/s of the workload guest, read from its status block in\n"
+	"the source's RAM) is shown before and during the migration.\n"
 	"\n"
-	"Defaults: under kvm the project's multiboot workload guest\n"
-	"(build/guest/guest.elf, '" MB_APPEND "'), under tcg Debian's kernel\n"
-	"with the memwork initramfs (.cache/linuxguest, tools/linuxguest), the\n"
-	"patched QEMU of tools/qemu/build and precopy-plan next to this\n"
-	"program.\n"
+	"With --converge dirty-limit, precopy-plan acts on non-convergence: it\n"
+	"sets QEMU's per-vCPU dirty-page-rate limit (QMP set-vcpu-dirty-limit,\n"
+	"KVM's dirty ring) to the rate its forecast says converges, and lifts\n"
+	"it after the switchover. --compare runs auto-converge,\n"
+	"dirty-limit-hand,plan with --converge dirty-limit.\n"
+	"\n"
+	"After every migration both VMs are stopped and their RAM is compared\n"
+	"in place, page by page, read from the two QEMU processes (no dump), so\n"
+	"guests of several GiB are checked too (--mem up to 4096). The exit\n"
+	"status is 0 when every migration completed with equal memory.\n"
+	"\n"
+	"Defaults, found from this program's location (bin/): the helpers in\n"
+	"../libexec/precopy/ (the build tree's, or an install's): under kvm\n"
+	"the project's multiboot workload guest (guest.elf, '" MB_APPEND "'),\n"
+	"under tcg Debian's kernel with the memwork initramfs\n"
+	"(linuxguest/, make linuxguest), the patched QEMU\n"
+	"(qemu-system-x86_64, make qemu); precopy-plan beside this program.\n"
 	"\n"
 	"EXAMPLES:\n"
 	"  precopy-migrate                      stock vs plan once, KVM\n"
 	"  precopy-migrate --runs 3 -j          three each, JSON lines\n"
-	"  precopy-migrate --mode plan --fault kill-planner\n";
+	"  precopy-migrate --mode plan --fault kill-planner\n"
+	"  precopy-migrate --compare --bandwidth 16 --append 'pattern=seqsweep\n"
+	"      pages=16384 delay=16 tick=2'    converging a guest stock cannot\n"
+	"  precopy-migrate --netns src,dst --dst-addr 10.0.0.2 --bandwidth 1000\n"
+	"                                       over a link shaped with tc\n";
 
 enum {
-	OPT_MODE = 0x100, OPT_RUNS, OPT_ACCEL, OPT_BW, OPT_DT, OPT_MEM,
-	OPT_WARMUP, OPT_QEMU, OPT_PLANNER, OPT_KERNEL, OPT_INITRD, OPT_APPEND,
-	OPT_READY, OPT_START, OPT_FAULT, OPT_FAULT_AT, OPT_TIMEOUT,
-	OPT_WORKDIR, OPT_KEEP, OPT_RING,
+	OPT_MODE = 0x100, OPT_RUNS, OPT_ACCEL, OPT_WARMUP, OPT_QEMU,
+	OPT_PLANNER, OPT_KERNEL, OPT_INITRD, OPT_APPEND, OPT_READY, OPT_START,
+	OPT_FAULT, OPT_FAULT_AT, OPT_TIMEOUT, OPT_WORKDIR, OPT_KEEP,
+	OPT_CONVERGE, OPT_COMPARE, OPT_DLIMIT, OPT_NETNS, OPT_DST_ADDR,
+	OPT_PLANNER_ARG,
 };
 
+#define MAX_PLANNER_ARGS 16
+static const char *planner_args[MAX_PLANNER_ARGS + 1];
+static unsigned int nr_planner_args;
+
 static const struct argp_option opts[] = {
-	{ "mode", OPT_MODE, "MODE", 0, "both (default), stock or plan", 0 },
+	{ "mode", OPT_MODE, "LIST", 0, "modes to alternate, comma-separated: stock, "
+	  "plan, auto-converge, dirty-limit-hand; both = stock,plan (default)", 0 },
+	{ "converge", OPT_CONVERGE, "HOW", 0, "plan mode on non-convergence: none "
+	  "(default) or dirty-limit (precopy-plan sets QEMU's dirty limit)", 0 },
+	{ "compare", OPT_COMPARE, NULL, 0, "--mode auto-converge,dirty-limit-hand,plan "
+	  "--converge dirty-limit", 0 },
+	{ "vcpu-dirty-limit", OPT_DLIMIT, "MBPS", 0, "dirty-limit-hand: QEMU's "
+	  "vcpu-dirty-limit in MB/s (default 1, QEMU's)", 0 },
+	{ "netns", OPT_NETNS, "SRC,DST", 0, "run the source and the destination in "
+	  "these network namespaces (/run/netns/NAME, made beforehand)", 0 },
+	{ "dst-addr", OPT_DST_ADDR, "IP", 0, "with --netns: the destination's IPv4 "
+	  "address (it listens there)", 0 },
 	{ "runs", OPT_RUNS, "N", 0, "migrations per mode (default 1, max 50)", 0 },
 	{ "accel", OPT_ACCEL, "ACCEL", 0, "kvm (default when /dev/kvm opens) or tcg", 0 },
-	{ "dirty-ring", OPT_RING, "N", 0, "KVM dirty-ring-size (default 4096; 0: dirty bitmap)", 0 },
-	{ "bandwidth", OPT_BW, "MIBPS", 0, "max-bandwidth in MiB/s (default 4)", 0 },
-	{ "downtime-limit", OPT_DT, "MS", 0, "downtime-limit in ms (default 1000)", 0 },
-	{ "mem", OPT_MEM, "MIB", 0, "guest RAM in MiB (default 256)", 0 },
+	{ "dirty-ring", 'r', "N", 0, "KVM dirty-ring-size (default 65536, or 4096 where QEMU's dirty limit throttles, which acts on ring-full exits; 0: dirty bitmap)", 0 },
+	{ "bandwidth", 'b', "MIBPS", 0, "max-bandwidth in MiB/s (default 4)", 0 },
+	{ "downtime-limit", 'd', "MS", 0, "downtime-limit in ms (default 1000)", 0 },
+	{ "mem", 'm', "MIB", 0, "guest RAM in MiB (default 256)", 0 },
 	{ "warmup", OPT_WARMUP, "S", 0, "seconds the workload runs before migrating (default 5)", 0 },
 	{ "qemu", OPT_QEMU, "PATH", 0, "the patched qemu-system-x86_64", 0 },
 	{ "planner", OPT_PLANNER, "PATH", 0, "the precopy-plan program", 0 },
+	{ "planner-arg", OPT_PLANNER_ARG, "ARG", 0, "one more argument for "
+	  "precopy-plan (repeat for several), e.g. --planner-arg=--prometheus "
+	  "--planner-arg=127.0.0.1:9465", 0 },
 	{ "kernel", OPT_KERNEL, "PATH", 0, "guest kernel (-kernel)", 0 },
 	{ "initrd", OPT_INITRD, "PATH", 0, "guest initramfs (-initrd)", 0 },
 	{ "append", OPT_APPEND, "TEXT", 0, "guest command line", 0 },
@@ -107,15 +170,45 @@ static const struct argp_option opts[] = {
 	{ "planner-start", OPT_START, "WHEN", 0,
 	  "before (default: before QEMU) or after (once QEMU synced its bitmap)", 0 },
 	{ "fault", OPT_FAULT, "FAULT", 0,
-	  "none, kill-planner (SIGKILL mid-migration) or garbage (random plan slot)", 0 },
+	  "none, kill-planner (SIGKILL mid-migration), garbage (random plan "
+	  "slot) or corrupt-dest (flip a byte of the destination's memory "
+	  "before the check: it must say DIFFERS)", 0 },
 	{ "fault-at", OPT_FAULT_AT, "N", 0, "inject at this dirty-sync-count (default 2)", 0 },
 	{ "timeout", OPT_TIMEOUT, "S", 0, "give up on a migration after S seconds (default 180)", 0 },
-	{ "workdir", OPT_WORKDIR, "DIR", 0, "folder for sockets and logs (default: a new /tmp folder)", 0 },
-	{ "keep", OPT_KEEP, NULL, 0, "keep the work folder and the memory dumps", 0 },
+	{ "workdir", OPT_WORKDIR, "DIR", 0, "folder for sockets and logs, without an earlier run's (default: a new /tmp folder)", 0 },
+	{ "keep", OPT_KEEP, NULL, 0, "keep the work folder: each run's logs (and "
+	  "copies of both RAMs when they differ) in a folder runN-MODE", 0 },
 	{ "json", 'j', NULL, 0, "JSON lines: one per migration, then the summary", 0 },
-	{ "verbose", 'v', NULL, 0, "progress on stderr", 0 },
+	{ "verbose", 'v', NULL, 0, "more detail on stderr (progress)", 0 },
 	{},
 };
+
+/* --mode: a comma-separated list of modes, each at most once. */
+static void parse_modes(const char *arg, struct argp_state *st)
+{
+	char buf[256], *tok, *save = NULL;
+	unsigned int i;
+	int m;
+
+	if (!strcmp(arg, "both"))
+		arg = "stock,plan";
+	if (strlen(arg) >= sizeof(buf))
+		cli_value_error(st, "--mode list too long");
+	snprintf(buf, sizeof(buf), "%s", arg);
+	env.nmodes = 0;
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		m = migrun_mode__parse(tok);
+		if (m < 0)
+			cli_value_error(st, "unknown mode '%s' (stock, plan, auto-converge, "
+					"dirty-limit-hand, both)", tok);
+		for (i = 0; i < env.nmodes; i++)
+			if (env.modes[i] == (enum migrun_mode)m)
+				cli_usage_error(st, "mode '%s' given twice", tok);
+		env.modes[env.nmodes++] = (enum migrun_mode)m;
+	}
+	if (!env.nmodes)
+		cli_value_error(st, "no mode in '%s'", arg);
+}
 
 static error_t parse_opt(int key, char *arg, struct argp_state *st)
 {
@@ -123,15 +216,43 @@ static error_t parse_opt(int key, char *arg, struct argp_state *st)
 
 	switch (key) {
 	case OPT_MODE:
-		if (!strcmp(arg, "both"))
-			env.mode = MODE_BOTH;
-		else if (!strcmp(arg, "stock"))
-			env.mode = MODE_STOCK;
-		else if (!strcmp(arg, "plan"))
-			env.mode = MODE_PLAN;
-		else
-			cli_usage_error(st, "unknown mode '%s' (both, stock, plan)", arg);
+		parse_modes(arg, st);
 		break;
+	case OPT_COMPARE:
+		parse_modes("auto-converge,dirty-limit-hand,plan", st);
+		c->converge = true;
+		break;
+	case OPT_CONVERGE:
+		if (!strcmp(arg, "none"))
+			c->converge = false;
+		else if (!strcmp(arg, "dirty-limit"))
+			c->converge = true;
+		else
+			cli_value_error(st, "unknown --converge '%s' (none, dirty-limit)", arg);
+		break;
+	case OPT_DLIMIT:
+		c->vcpu_dirty_limit = (unsigned int)cli_parse_num(arg, 1, 1000000, st,
+								  "--vcpu-dirty-limit");
+		break;
+	case OPT_NETNS: {
+		char *comma = strchr(arg, ',');
+
+		if (!comma || comma == arg || !comma[1] || strchr(comma + 1, ',') ||
+		    strchr(arg, '/'))
+			cli_value_error(st, "invalid --netns '%s' (expected SRC,DST)", arg);
+		*comma = 0;
+		c->src_netns = arg;
+		c->dst_netns = comma + 1;
+		break;
+	}
+	case OPT_DST_ADDR: {
+		struct in_addr a;
+
+		if (inet_pton(AF_INET, arg, &a) != 1)
+			cli_value_error(st, "invalid --dst-addr '%s' (an IPv4 address)", arg);
+		c->dst_addr = arg;
+		break;
+	}
 	case OPT_RUNS:
 		env.runs = (unsigned int)cli_parse_num(arg, 1, MAX_RUNS, st, "--runs");
 		break;
@@ -141,19 +262,19 @@ static error_t parse_opt(int key, char *arg, struct argp_state *st)
 		else if (!strcmp(arg, "tcg"))
 			c->accel = MIGRUN_TCG;
 		else
-			cli_usage_error(st, "unknown accelerator '%s' (kvm, tcg)", arg);
+			cli_value_error(st, "unknown accelerator '%s' (kvm, tcg)", arg);
 		env.accel_set = true;
 		break;
-	case OPT_RING:
+	case 'r':
 		c->dirty_ring = (unsigned int)cli_parse_num(arg, 0, 65536, st, "--dirty-ring");
 		break;
-	case OPT_BW:
+	case 'b':
 		c->bandwidth_mibps = cli_parse_num(arg, 1, 100000, st, "--bandwidth");
 		break;
-	case OPT_DT:
+	case 'd':
 		c->downtime_ms = (unsigned int)cli_parse_num(arg, 1, 60000, st, "--downtime-limit");
 		break;
-	case OPT_MEM:
+	case 'm':
 		c->mem_mib = (unsigned int)cli_parse_num(arg, 16, 4096, st, "--mem");
 		break;
 	case OPT_WARMUP:
@@ -161,6 +282,13 @@ static error_t parse_opt(int key, char *arg, struct argp_state *st)
 		break;
 	case OPT_QEMU:
 		c->qemu = arg;
+		break;
+	case OPT_PLANNER_ARG:
+		if (nr_planner_args == MAX_PLANNER_ARGS)
+			cli_usage_error(st, "more than %d --planner-arg",
+					MAX_PLANNER_ARGS);
+		planner_args[nr_planner_args++] = arg;
+		c->planner_args = planner_args;
 		break;
 	case OPT_PLANNER:
 		c->planner = arg;
@@ -183,7 +311,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *st)
 		else if (!strcmp(arg, "after"))
 			c->planner_start = MIGRUN_PLANNER_AFTER;
 		else
-			cli_usage_error(st, "unknown --planner-start '%s' (before, after)", arg);
+			cli_value_error(st, "unknown --planner-start '%s' (before, after)", arg);
 		break;
 	case OPT_FAULT:
 		if (!strcmp(arg, "none"))
@@ -192,8 +320,11 @@ static error_t parse_opt(int key, char *arg, struct argp_state *st)
 			c->fault = MIGRUN_FAULT_KILL_PLANNER;
 		else if (!strcmp(arg, "garbage"))
 			c->fault = MIGRUN_FAULT_GARBAGE;
+		else if (!strcmp(arg, "corrupt-dest"))
+			c->fault = MIGRUN_FAULT_CORRUPT_DEST;
 		else
-			cli_usage_error(st, "unknown fault '%s' (none, kill-planner, garbage)", arg);
+			cli_value_error(st, "unknown fault '%s' (none, kill-planner, "
+					"garbage, corrupt-dest)", arg);
 		break;
 	case OPT_FAULT_AT:
 		c->fault_iteration = (unsigned int)cli_parse_num(arg, 1, 1000, st, "--fault-at");
@@ -217,22 +348,25 @@ static error_t parse_opt(int key, char *arg, struct argp_state *st)
 	case ARGP_KEY_ARG:
 		cli_usage_error(st, "unexpected argument '%s'", arg);
 		break;
+	case ARGP_KEY_END:
+		if (!c->src_netns != !c->dst_addr)
+			cli_usage_error(st, "--netns and --dst-addr go together");
+		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
 	}
 	return 0;
 }
 
-/* dir of this program; paths default relative to it (build/bin). */
-static char bindir[PATH_MAX];
-
-static const char *rel(const char *suffix)
+/* A helper file beside this command (util/paths.h: BIN/../libexec/precopy/
+ * in the build tree or an install); the path looked at if it is missing. */
+static const char *helper(const char *name)
 {
-	static char bufs[6][PATH_MAX + 64];
+	static char bufs[4][PATH_MAX + 64];
 	static int i;
-	char *b = bufs[i++ % 6];
+	char *b = bufs[i++ % 4];
 
-	snprintf(b, sizeof(bufs[0]), "%s/%s", bindir, suffix);
+	paths__helper(name, b, sizeof(bufs[0]));
 	return b;
 }
 
@@ -256,24 +390,34 @@ static int64_t median(int64_t *v, unsigned int n)
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
+/* Per mode: the completed migrations with equal memory. */
 struct summary {
 	int64_t total[MAX_RUNS], down[MAX_RUNS], bytes[MAX_RUNS], syncs[MAX_RUNS];
-	unsigned int n;
-	int64_t m_total, m_down, m_bytes, m_syncs;
+	int64_t rate[MAX_RUNS], rate_before[MAX_RUNS];
+	unsigned int n, nrate;
+	int64_t m_total, m_down, m_bytes, m_syncs, m_rate, m_rate_before;
 };
 
-static void print_run(unsigned int run, bool plan,
-		      const struct migrun_result *r)
+static const char *mode_name(enum migrun_mode m)
 {
-	char mem[64], ring[64];
+	return migrun_mode__name(m);
+}
+
+static void print_run(unsigned int run, enum migrun_mode mode,
+		      const struct migrun_result *r, const char *error)
+{
+	bool plan = mode == MIGRUN_PLAN;
+	char mem[80], ring[64], rate[48];
 
 	if (!r->mem_checked)
 		snprintf(mem, sizeof(mem), "not checked");
 	else if (r->mem_equal)
 		snprintf(mem, sizeof(mem), "equal");
 	else
-		snprintf(mem, sizeof(mem), "DIFFERS (%llu pages)",
-			 (unsigned long long)r->mem_diff_pages);
+		snprintf(mem, sizeof(mem), "DIFFERS (%llu page%s, first at "
+			 "0x%llx)", (unsigned long long)r->mem_diff_pages,
+			 r->mem_diff_pages == 1 ? "" : "s",
+			 (unsigned long long)r->mem_first_diff);
 	if (plan && r->ring_read)
 		snprintf(ring, sizeof(ring), "%llu/%llu/%llu",
 			 (unsigned long long)r->plans_used,
@@ -281,17 +425,27 @@ static void print_run(unsigned int run, bool plan,
 			 (unsigned long long)r->rejected);
 	else
 		snprintf(ring, sizeof(ring), "-");
+	if (r->guest_rate_read)
+		snprintf(rate, sizeof(rate), "%.0f (%.0f)", r->guest_rate_during,
+			 r->guest_rate_before);
+	else
+		snprintf(rate, sizeof(rate), "-");
 	if (env.json) {
-		printf("{\"run\": %u, \"mode\": \"%s\", \"accel\": \"%s\", "
+		printf("{\"version\": %d, \"type\": \"run\", \"run\": %u, "
+		       "\"mode\": \"%s\", \"accel\": \"%s\", "
 		       "\"status\": \"%s\", \"total_time_ms\": %lld, "
 		       "\"downtime_ms\": %lld, \"setup_time_ms\": %lld, "
-		       "\"transferred\": %lld, \"dirty_sync_count\": %lld, "
+		       "\"transferred_bytes\": %lld, \"dirty_sync_count\": %lld, "
 		       "\"normal_pages\": %lld, \"duplicate_pages\": %lld, "
 		       "\"memory_checked\": %s, \"memory_equal\": %s, "
 		       "\"memory_bytes\": %llu, \"memory_diff_pages\": %llu, "
-		       "\"memory_fnv64\": \"%016llx\"",
-		       run, plan ? "plan" : "stock",
-		       env.cfg.accel == MIGRUN_KVM ? "kvm" : "tcg", r->status,
+		       "\"memory_first_diff_offset_bytes\": %llu, "
+		       "\"memory_fnv64\": \"%016llx\", \"fault\": \"%s\", "
+		       "\"fault_injected\": %s, \"max_cpu_throttle_pct\": %lld, "
+		       "\"max_dirty_limit_sleep_ms\": %.3f",
+		       MIGRATE_JSON_VERSION, run, mode_name(mode),
+		       env.cfg.accel == MIGRUN_KVM ? "kvm" : "tcg",
+		       error ? (r->status[0] ? r->status : "error") : r->status,
 		       (long long)r->total_time_ms, (long long)r->downtime_ms,
 		       (long long)r->setup_time_ms, (long long)r->transferred,
 		       (long long)r->dirty_syncs, (long long)r->normal_pages,
@@ -300,25 +454,45 @@ static void print_run(unsigned int run, bool plan,
 		       r->mem_equal ? "true" : "false",
 		       (unsigned long long)r->mem_bytes,
 		       (unsigned long long)r->mem_diff_pages,
-		       (unsigned long long)r->mem_hash);
+		       (unsigned long long)r->mem_first_diff,
+		       (unsigned long long)r->mem_hash,
+		       fault_names[env.cfg.fault],
+		       r->fault_injected ? "true" : "false",
+		       (long long)r->max_cpu_throttle,
+		       r->max_dirty_limit_us / 1000.0);
+		if (r->guest_rate_read)
+			printf(", \"guest_writes_per_s\": %.0f, "
+			       "\"guest_writes_before_per_s\": %.0f",
+			       r->guest_rate_during, r->guest_rate_before);
 		if (plan)
 			printf(", \"ring_read\": %s, \"plans_used\": %llu, "
 			       "\"fallback_none\": %llu, \"fallback_stale\": %llu, "
-			       "\"rejected\": %llu, \"fault_injected\": %s, "
-			       "\"planner_status\": %d",
+			       "\"rejected\": %llu, \"planner_status\": %d",
 			       r->ring_read ? "true" : "false",
 			       (unsigned long long)r->plans_used,
 			       (unsigned long long)r->fallback_none,
 			       (unsigned long long)r->fallback_stale,
 			       (unsigned long long)r->rejected,
-			       r->fault_injected ? "true" : "false",
 			       r->planner_status);
+		if (plan && env.cfg.converge)
+			printf(", \"limit_changes\": %u, \"limit_first_mb_per_s\": %llu, "
+			       "\"limit_last_mb_per_s\": %llu, \"limit_free_mb_per_s\": %.0f, "
+			       "\"limit_lifted\": %s",
+			       r->limit_changes, (unsigned long long)r->limit_first,
+			       (unsigned long long)r->limit_last, r->limit_free_rate,
+			       r->limit_lifted ? "true" : "false");
+		if (error) {
+			printf(", \"error\": ");
+			json_write_str(stdout, error);
+		}
 		printf("}\n");
 	} else {
-		printf("%-4u %-6s %-10s %9lld %9lld %12.1f %6lld  %-12s %s\n",
-		       run, plan ? "plan" : "stock", r->status,
+		printf("%-4u %-16s %-10s %9lld %9lld %12.1f %6lld  %-12s %-16s %s\n",
+		       run, mode_name(mode),
+		       error ? (r->status[0] ? r->status : "error") : r->status,
 		       (long long)r->total_time_ms, (long long)r->downtime_ms,
-		       r->transferred / MIB, (long long)r->dirty_syncs, mem, ring);
+		       r->transferred / MIB, (long long)r->dirty_syncs, mem, rate,
+		       ring);
 	}
 	fflush(stdout);
 }
@@ -329,6 +503,8 @@ static void summarize(struct summary *s)
 	s->m_down = median(s->down, s->n);
 	s->m_bytes = median(s->bytes, s->n);
 	s->m_syncs = median(s->syncs, s->n);
+	s->m_rate = median(s->rate, s->nrate);
+	s->m_rate_before = median(s->rate_before, s->nrate);
 }
 
 static double ratio(int64_t a, int64_t b)
@@ -336,48 +512,197 @@ static double ratio(int64_t a, int64_t b)
 	return b > 0 && a >= 0 ? (double)a / (double)b : -1;
 }
 
+/* The ratios of mode a's medians to mode b's. */
+static void print_ratios(const char *a, const struct summary *x,
+			 const char *b, const struct summary *y, bool json)
+{
+	if (json) {
+		printf("\"%s/%s\": {\"total_time\": %.3f, \"downtime\": %.3f, "
+		       "\"transferred\": %.3f, \"guest_writes\": %.3f}",
+		       a, b, ratio(x->m_total, y->m_total),
+		       ratio(x->m_down, y->m_down), ratio(x->m_bytes, y->m_bytes),
+		       ratio(x->m_rate, y->m_rate));
+		return;
+	}
+	printf("%s/%s: total time %.2f, downtime %.2f, bytes transferred %.2f",
+	       a, b, ratio(x->m_total, y->m_total), ratio(x->m_down, y->m_down),
+	       ratio(x->m_bytes, y->m_bytes));
+	if (x->nrate && y->nrate)
+		printf(", guest writes/s during the migration %.2f",
+		       ratio(x->m_rate, y->m_rate));
+	printf("\n");
+}
+
+/* Print the medians of every mode and the ratios of each mode to the
+ * first one that has results (plan/stock keeps its own "ratio" key). */
+static void print_summary(struct summary *sum, unsigned int failed)
+{
+	const struct summary *st = &sum[MIGRUN_STOCK], *pl = &sum[MIGRUN_PLAN];
+	unsigned int i, ref = MIGRUN_MODES;
+	bool first = true;
+
+	for (i = 0; i < env.nmodes; i++) {
+		summarize(&sum[env.modes[i]]);
+		if (ref == MIGRUN_MODES && sum[env.modes[i]].n)
+			ref = env.modes[i];
+	}
+	if (env.json) {
+		printf("{\"version\": %d, \"type\": \"summary\", \"summary\": true, "
+		       "\"runs\": %u, \"failed\": %u", MIGRATE_JSON_VERSION,
+		       env.runs, failed);
+		for (i = 0; i < env.nmodes; i++) {
+			const struct summary *s = &sum[env.modes[i]];
+
+			if (!s->n)
+				continue;
+			printf(", \"%s\": {\"n\": %u, \"total_time_ms\": %lld, "
+			       "\"downtime_ms\": %lld, \"transferred_bytes\": %lld, "
+			       "\"dirty_sync_count\": %lld",
+			       mode_name(env.modes[i]), s->n, (long long)s->m_total,
+			       (long long)s->m_down, (long long)s->m_bytes,
+			       (long long)s->m_syncs);
+			if (s->nrate)
+				printf(", \"guest_writes_per_s\": %lld, "
+				       "\"guest_writes_before_per_s\": %lld",
+				       (long long)s->m_rate, (long long)s->m_rate_before);
+			printf("}");
+		}
+		if (st->n && pl->n)
+			printf(", \"ratio\": {\"total_time\": %.3f, \"downtime\": %.3f, "
+			       "\"transferred\": %.3f}",
+			       ratio(pl->m_total, st->m_total),
+			       ratio(pl->m_down, st->m_down),
+			       ratio(pl->m_bytes, st->m_bytes));
+		printf(", \"ratios\": {");
+		for (i = 0; ref < MIGRUN_MODES && i < env.nmodes; i++) {
+			if (env.modes[i] == ref || !sum[env.modes[i]].n)
+				continue;
+			printf("%s", first ? "" : ", ");
+			first = false;
+			print_ratios(mode_name(env.modes[i]), &sum[env.modes[i]],
+				     mode_name(ref), &sum[ref], true);
+		}
+		printf("}}\n");
+		return;
+	}
+	for (i = 0; i < env.nmodes; i++) {
+		const struct summary *s = &sum[env.modes[i]];
+		char rate[48] = "-";
+
+		if (!s->n)
+			continue;
+		if (s->nrate)
+			snprintf(rate, sizeof(rate), "%lld (%lld)", (long long)s->m_rate,
+				 (long long)s->m_rate_before);
+		printf("%-4s %-16s %-10s %9lld %9lld %12.1f %6lld  %-12s %-16s (median of %u)\n",
+		       "med", mode_name(env.modes[i]), "", (long long)s->m_total,
+		       (long long)s->m_down, s->m_bytes / MIB, (long long)s->m_syncs,
+		       "", rate, s->n);
+	}
+	for (i = 0; ref < MIGRUN_MODES && i < env.nmodes; i++)
+		if (env.modes[i] != ref && sum[env.modes[i]].n)
+			print_ratios(mode_name(env.modes[i]), &sum[env.modes[i]],
+				     mode_name(ref), &sum[ref], false);
+	if (failed)
+		printf("%u migration%s failed or left memory different\n",
+		       failed, failed == 1 ? "" : "s");
+}
+
+/* --workdir DIR is the user's folder: it must be a folder, and hold none
+ * of the files (with --keep, none of the runN-MODE folders) a run would
+ * replace. Returns 0, or -1 said on stderr. */
+static int check_workdir(const char *dir)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	unsigned int i, m;
+
+	if (stat(dir, &st)) {
+		fprintf(stderr, "precopy-migrate: --workdir %s: %s\n", dir,
+			strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "precopy-migrate: --workdir %s: not a folder\n",
+			dir);
+		return -1;
+	}
+	for (i = 0; migrun__files[i]; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, migrun__files[i]);
+		if (!lstat(path, &st))
+			goto exists;
+	}
+	for (i = 1; env.keep && i <= env.runs; i++)
+		for (m = 0; m < env.nmodes; m++) {
+			snprintf(path, sizeof(path), "%s/run%u-%s", dir, i,
+				 mode_name(env.modes[m]));
+			if (!lstat(path, &st))
+				goto exists;
+		}
+	return 0;
+exists:
+	fprintf(stderr, "precopy-migrate: --workdir %s: %s exists; refusing to "
+		"overwrite it (give a folder without an earlier run's files)\n",
+		dir, path);
+	return -1;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct argp argp = { opts, parse_opt, NULL, doc, NULL, NULL, NULL };
-	struct summary sum[2] = { 0 };
+	static struct summary sum[MIGRUN_MODES];
 	struct migrun_result r;
-	char tmpl[] = "/tmp/precopy-migrate.XXXXXX", err[512], exe[PATH_MAX];
+	char tmpl[] = "/tmp/precopy-migrate.XXXXXX", err[512];
 	unsigned int i, m, failed = 0;
+	bool want_planner = false;
+	char rundir[PATH_MAX];
+	const char *base;
 	bool made_workdir = false;
-	ssize_t n;
 	int ret = 1;
 
 	migrun_config__default(&env.cfg);
 	env.cfg.bandwidth_mibps = DEFAULT_BANDWIDTH;
 	env.cfg.downtime_ms = DEFAULT_DOWNTIME;
 	env.cfg.warmup_s = DEFAULT_WARMUP;
-	if (argp_parse(&argp, argc, argv, 0, NULL, NULL))
-		return 2;
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n > 0) {
-		exe[n] = 0;
-		snprintf(bindir, sizeof(bindir), "%s", exe);
-		*strrchr(bindir, '/') = 0;
-	} else {
-		snprintf(bindir, sizeof(bindir), ".");
+	cli_parse(&argp, argc, argv, 0, NULL);
+	if (env.workdir && check_workdir(env.workdir))
+		return CLI_EXIT_BAD_VALUE;
+	if (!env.cfg.corrupt_gpa) /* a page in the middle of RAM */
+		env.cfg.corrupt_gpa = ((uint64_t)env.cfg.mem_mib << 19) + 0x123;
+	/* SIGINT, SIGTERM, SIGHUP: the run in progress stops, everything it
+	 * started is stopped and reaped and its files removed; then we die
+	 * of the signal. No SA_RESTART: waits end at once. */
+	{
+		struct sigaction sa = { .sa_handler = on_signal };
+
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+		sigaction(SIGHUP, &sa, NULL);
+		env.cfg.stop = &stop_signal;
+		signal(SIGPIPE, SIG_IGN); /* a write to a dead peer: EPIPE */
 	}
 	if (!env.accel_set && access("/dev/kvm", R_OK | W_OK))
 		env.cfg.accel = MIGRUN_TCG;
 	if (!env.cfg.qemu)
-		env.cfg.qemu = rel("../../.cache/qemu/bin/qemu-system-x86_64");
-	if (!env.cfg.planner)
-		env.cfg.planner = rel("precopy-plan");
+		env.cfg.qemu = helper("qemu-system-x86_64");
+	if (!env.cfg.planner) {
+		static char planner[PATH_MAX];
+
+		paths__sibling("precopy-plan", planner, sizeof(planner));
+		env.cfg.planner = planner;
+	}
 	if (env.cfg.accel == MIGRUN_KVM) {
 		if (!env.cfg.kernel)
-			env.cfg.kernel = rel("../guest/guest.elf");
+			env.cfg.kernel = helper("guest.elf");
 		if (!env.cfg.ready_text)
 			env.cfg.ready_text = "precopy-guest: pattern=";
 		env.cfg.append = env.append ? env.append : MB_APPEND;
 	} else {
 		if (!env.cfg.kernel)
-			env.cfg.kernel = rel("../../.cache/linuxguest/vmlinuz");
+			env.cfg.kernel = helper("linuxguest/vmlinuz");
 		if (!env.cfg.initrd)
-			env.cfg.initrd = rel("../../.cache/linuxguest/initrd.cpio.gz");
+			env.cfg.initrd = helper("linuxguest/initrd.cpio.gz");
 		if (!env.cfg.ready_text)
 			env.cfg.ready_text = "memwork: ready";
 		env.cfg.append = env.append ? env.append : LINUX_APPEND;
@@ -393,10 +718,34 @@ int main(int argc, char **argv)
 			env.cfg.initrd ? env.cfg.initrd : "");
 		return 1;
 	}
-	if (env.mode != MODE_STOCK && !exists(env.cfg.planner)) {
+	for (m = 0; m < env.nmodes; m++)
+		want_planner |= env.modes[m] == MIGRUN_PLAN;
+	if (want_planner && !exists(env.cfg.planner)) {
 		fprintf(stderr, "precopy-migrate: no planner at %s (--planner)\n",
 			env.cfg.planner);
 		return 1;
+	}
+	for (m = 0; m < env.nmodes; m++) {
+		if ((env.modes[m] == MIGRUN_DIRTY_LIMIT ||
+		     (env.modes[m] == MIGRUN_PLAN && env.cfg.converge)) &&
+		    (env.cfg.accel != MIGRUN_KVM || !env.cfg.dirty_ring)) {
+			fprintf(stderr, "precopy-migrate: QEMU's dirty limit needs KVM "
+				"with a dirty ring (--accel kvm, --dirty-ring N)\n");
+			return CLI_EXIT_USAGE;
+		}
+	}
+	if (env.cfg.src_netns) {
+		char p[300];
+
+		for (m = 0; m < 2; m++) {
+			snprintf(p, sizeof(p), "/run/netns/%s",
+				 m ? env.cfg.dst_netns : env.cfg.src_netns);
+			if (access(p, R_OK)) {
+				fprintf(stderr, "precopy-migrate: no network namespace %s: %s\n",
+					p, strerror(errno));
+				return CLI_EXIT_BAD_VALUE;
+			}
+		}
 	}
 	if (env.cfg.accel == MIGRUN_KVM && access("/dev/kvm", R_OK | W_OK)) {
 		fprintf(stderr, "precopy-migrate: cannot use /dev/kvm: %s (try --accel tcg)\n",
@@ -415,32 +764,47 @@ int main(int argc, char **argv)
 		made_workdir = true;
 	}
 	if (!env.json) {
-		printf("precopy-migrate: %s, %u MiB guest, %g MiB/s, downtime limit %u ms, %u run%s per mode\n",
+		printf("precopy-migrate: %s, %u MiB guest, %g MiB/s, downtime limit %u ms, %u run%s per mode%s%s%s%s%s\n",
 		       env.cfg.accel == MIGRUN_KVM ? "KVM multiboot workload guest"
 						   : "TCG Linux guest with memwork",
 		       env.cfg.mem_mib, env.cfg.bandwidth_mibps, env.cfg.downtime_ms,
-		       env.runs, env.runs == 1 ? "" : "s");
-		printf("%-4s %-6s %-10s %9s %9s %12s %6s  %-12s %s\n", "run", "mode",
-		       "status", "total ms", "down ms", "sent MiB", "syncs",
-		       "memory", "plans/fallbacks/rejected");
+		       env.runs, env.runs == 1 ? "" : "s",
+		       env.cfg.converge ? ", plan converges by dirty limit" : "",
+		       env.cfg.src_netns ? ", between network namespaces " : "",
+		       env.cfg.src_netns ? env.cfg.src_netns : "",
+		       env.cfg.src_netns ? " and " : "",
+		       env.cfg.src_netns ? env.cfg.dst_netns : "");
+		printf("%-4s %-16s %-10s %9s %9s %12s %6s  %-12s %-16s %s\n", "run",
+		       "mode", "status", "total ms", "down ms", "sent MiB", "syncs",
+		       "memory", "guest w/s (pre)", "plans/fallbacks/rejected");
 		fflush(stdout);
 	}
-	for (i = 1; i <= env.runs; i++) {
-		for (m = 0; m < 2; m++) {
-			bool plan = m == 1;
-			struct summary *s = &sum[m];
+	base = env.cfg.workdir;
+	for (i = 1; i <= env.runs && !stop_signal; i++) {
+		for (m = 0; m < env.nmodes && !stop_signal; m++) {
+			enum migrun_mode mode = env.modes[m];
+			struct summary *s = &sum[mode];
 
-			if ((plan && env.mode == MODE_STOCK) ||
-			    (!plan && env.mode == MODE_PLAN))
-				continue;
-			env.cfg.plan = plan;
+			env.cfg.mode = mode;
+			if (env.keep) {	/* each run's logs apart */
+				snprintf(rundir, sizeof(rundir), "%s/run%u-%s", base,
+					 i, mode_name(mode));
+				if (mkdir(rundir, 0700) && errno != EEXIST) {
+					fprintf(stderr, "precopy-migrate: cannot create %s: %s\n",
+						rundir, strerror(errno));
+					failed++;
+					continue;
+				}
+				env.cfg.workdir = rundir;
+			}
 			if (migrun__run(&env.cfg, &r, err, sizeof(err))) {
 				fprintf(stderr, "precopy-migrate: run %u (%s): %s\n", i,
-					plan ? "plan" : "stock", err);
+					mode_name(mode), err);
+				print_run(i, mode, &r, err);
 				failed++;
 				continue;
 			}
-			print_run(i, plan, &r);
+			print_run(i, mode, &r, NULL);
 			if (strcmp(r.status, "completed") || !r.mem_equal) {
 				failed++;
 				continue;
@@ -450,61 +814,35 @@ int main(int argc, char **argv)
 			s->bytes[s->n] = r.transferred;
 			s->syncs[s->n] = r.dirty_syncs;
 			s->n++;
+			if (r.guest_rate_read) {
+				s->rate[s->nrate] = (int64_t)(r.guest_rate_during + 0.5);
+				s->rate_before[s->nrate] = (int64_t)(r.guest_rate_before + 0.5);
+				s->nrate++;
+			}
 		}
 	}
-	summarize(&sum[0]);
-	summarize(&sum[1]);
-	if (env.json) {
-		printf("{\"summary\": true, \"runs\": %u, \"failed\": %u", env.runs, failed);
-		for (m = 0; m < 2; m++)
-			if (sum[m].n)
-				printf(", \"%s\": {\"n\": %u, \"total_time_ms\": %lld, "
-				       "\"downtime_ms\": %lld, \"transferred\": %lld, "
-				       "\"dirty_sync_count\": %lld}",
-				       m ? "plan" : "stock", sum[m].n,
-				       (long long)sum[m].m_total, (long long)sum[m].m_down,
-				       (long long)sum[m].m_bytes, (long long)sum[m].m_syncs);
-		if (sum[0].n && sum[1].n)
-			printf(", \"ratio\": {\"total_time\": %.3f, \"downtime\": %.3f, "
-			       "\"transferred\": %.3f}",
-			       ratio(sum[1].m_total, sum[0].m_total),
-			       ratio(sum[1].m_down, sum[0].m_down),
-			       ratio(sum[1].m_bytes, sum[0].m_bytes));
-		printf("}\n");
-	} else {
-		for (m = 0; m < 2; m++)
-			if (sum[m].n)
-				printf("%-4s %-6s %-10s %9lld %9lld %12.1f %6lld  (median of %u)\n",
-				       "med", m ? "plan" : "stock", "",
-				       (long long)sum[m].m_total, (long long)sum[m].m_down,
-				       sum[m].m_bytes / MIB, (long long)sum[m].m_syncs,
-				       sum[m].n);
-		if (sum[0].n && sum[1].n)
-			printf("plan/stock: total time %.2f, downtime %.2f, bytes transferred %.2f\n",
-			       ratio(sum[1].m_total, sum[0].m_total),
-			       ratio(sum[1].m_down, sum[0].m_down),
-			       ratio(sum[1].m_bytes, sum[0].m_bytes));
-		if (failed)
-			printf("%u migration%s failed or left memory different\n",
-			       failed, failed == 1 ? "" : "s");
-	}
+	if (stop_signal)
+		goto cleanup;
+	print_summary(sum, failed);
 	ret = failed ? 1 : 0;
+cleanup:
 	if (made_workdir && !env.keep) {
-		static const char *const files[] = {
-			"src.qmp", "dst.qmp", "src.serial", "dst.serial",
-			"src.stderr", "dst.stderr", "planner.jsonl",
-			"planner.stderr", "src.mem", "dst.mem",
-		};
 		char path[sizeof(tmpl) + 32];
 
 		/* only files migrun makes: sockets, logs, dumps */
-		for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-			snprintf(path, sizeof(path), "%s/%s", tmpl, files[i]);
+		for (i = 0; migrun__files[i]; i++) {
+			snprintf(path, sizeof(path), "%s/%s", tmpl,
+				 migrun__files[i]);
 			unlink(path);
 		}
 		rmdir(tmpl);
 	} else if (made_workdir) {
 		fprintf(stderr, "precopy-migrate: logs kept in %s\n", tmpl);
+	}
+	if (stop_signal) {
+		fflush(stdout);
+		signal(stop_signal, SIG_DFL);
+		raise(stop_signal);
 	}
 	return ret;
 }

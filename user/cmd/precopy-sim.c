@@ -7,8 +7,10 @@
  * The command line is a contract scripts rely on:
  *   precopy-sim --trace FILE --algo NAME --bandwidth MIBPS
  *               --downtime-limit MS --json
- * prints one JSON object with at least algo, total_time_ms, downtime_ms,
- * pages_sent, iterations and converged. Keep it stable.
+ * prints one JSON object with at least version, algo, total_time_ms,
+ * downtime_ms, sent_pages, iterations and converged; its schema is
+ * docs/precopy-sim.schema.json. Keep it stable: add keys, and bump
+ * SIM_JSON_VERSION when one is renamed or removed.
  */
 #include <argp.h>
 #include <errno.h>
@@ -17,11 +19,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
-#include "quality.h"
-#include "sim.h"
-#include "simreport.h"
-#include "trace.h"
+#include "util/cli.h"
+#include "util/clock.h"
+#include "util/json.h"
+#include "model/quality.h"
+#include "model/planner.h"
+#include "sim/sim.h"
+#include "sim/sim_report.h"
+#include "tracefile/trace.h"
 
 #define MIB (1024.0 * 1024.0)
 #define MAX_ALGOS 8
@@ -42,6 +47,8 @@ static struct env {
 	double sweep[MAX_SWEEP];
 	unsigned int nr_sweep;
 	const char *out;
+	bool out_given;		/* --out named the files: they may be replaced */
+	const char *nonzero_path;	/* --nonzero */
 	struct sim_config cfg;
 } env = {
 	.downtime_ms = 300,
@@ -62,13 +69,14 @@ static const char doc[] =
 	"Algorithms: qemu, xen, tsb, prob (this project), oracle (the\n"
 	"clairvoyant lower bound); default all. The trace is the interchange\n"
 	"text (plain, gzip or zlib) or the native format. Time model, oracle\n"
-	"bound and looping: see user/lib/sim.h and user/lib/sim_oracle.c.\n"
+	"bound and looping: see user/lib/sim/sim.h and user/lib/sim/sim_oracle.c.\n"
 	"\n"
 	"--sweep runs every algorithm at each bandwidth and writes PREFIX.csv\n"
 	"and PREFIX.svg (pages sent, total time and downtime against\n"
-	"bandwidth, one line per algorithm). --quality replays the trace\n"
-	"through the model alone and scores its next-epoch predictions\n"
-	"(Brier, log-loss, AUC) against the baselines.\n"
+	"bandwidth, one line per algorithm). Without --out, PREFIX is sweep\n"
+	"and an existing sweep.csv or sweep.svg is refused, not replaced.\n"
+	"--quality replays the trace through the model alone and scores its\n"
+	"next-epoch predictions (Brier, log-loss, AUC) against the baselines.\n"
 	"\n"
 	"EXAMPLES:\n"
 	"  precopy-sim --trace t.trace.gz --bandwidth 128\n"
@@ -78,13 +86,15 @@ static const char doc[] =
 
 enum {
 	OPT_START = 0x100,
-	OPT_EPOCH,
 	OPT_MAXSENT,
 	OPT_PARAM,
 	OPT_QUALITY,
 	OPT_STATS,
 	OPT_SWEEP,
-	OPT_OUT,
+	OPT_OBJECTIVE,
+	OPT_DIRTYLOG,
+	OPT_ZERO,
+	OPT_NONZERO,
 };
 
 static const struct argp_option opts[] = {
@@ -97,20 +107,33 @@ static const struct argp_option opts[] = {
 	{ "json", 'j', NULL, 0, "JSON: one object per algorithm and line", 0 },
 	{ "start-ms", OPT_START, "MS", 0, "Migration start in the trace "
 	  "(default min(10000, 40% of the trace))", 0 },
-	{ "epoch-ms", OPT_EPOCH, "MS", 0, "Regroup writes into fixed epochs "
+	{ "epoch-ms", 'E', "MS", 0, "Regroup writes into fixed epochs "
 	  "(default: the trace's own epochs, or 100 ms without markers)", 0 },
 	{ "max-sent", OPT_MAXSENT, "RAMS", 0, "Safety cap: force the stop "
 	  "after this many times the RAM was sent (default 20)", 0 },
+	{ "objective", OPT_OBJECTIVE, "OBJ", 0, "What prob's plan minimises: "
+	  "pages (default; = total time here), time (iterations of at least "
+	  "0.5 s), downtime (polish below the limit); see "
+	  "user/lib/model/planner.h", 0 },
+	{ "dirty-log", OPT_DIRTYLOG, "LOG", 0, "exact (default: a page is "
+	  "dirty from a write until sent) or sync (QEMU's: also when written "
+	  "since the previous sync, before it was sent); see sim.h", 0 },
+	{ "zero-pages", OPT_ZERO, NULL, 0, "A page with no write so far is a "
+	  "zero page: sent at no cost, as QEMU does, and not counted in the "
+	  "pages sent; see sim.h", 0 },
+	{ "nonzero", OPT_NONZERO, "FILE", 0, "With --zero-pages (implied): "
+	  "the pages not all zeroes at the trace's start though not written "
+	  "in it, page numbers separated by blanks or newlines", 0 },
 	{ "param", OPT_PARAM, "ALGO.NAME=VALUE", 0, "Algorithm parameter "
 	  "(repeatable; see the algorithm's source)", 0 },
-	{ "verbose", 'v', NULL, 0, "Log every sync of every algorithm to "
-	  "stderr", 0 },
+	{ "verbose", 'v', NULL, 0, "Log every sync of every algorithm, and "
+	  "its re-send accounting, to stderr", 0 },
 	{ "quality", OPT_QUALITY, NULL, 0, "Score the model's predictions "
 	  "instead of migrating", 0 },
 	{ "stats", OPT_STATS, NULL, 0, "Print the trace's size and dirty rate "
 	  "(JSON with --json) instead of migrating", 0 },
 	{ "sweep", OPT_SWEEP, "LIST", 0, "Bandwidths in MiB/s to sweep", 0 },
-	{ "out", OPT_OUT, "PREFIX", 0, "Output prefix of --sweep (default "
+	{ "out", 'o', "PREFIX", 0, "Output prefix of --sweep (default "
 	  "sweep)", 0 },
 	{},
 };
@@ -127,21 +150,21 @@ static void parse_algos(const char *arg, struct argp_state *state)
 		return;
 	}
 	if (strlen(arg) >= sizeof(buf))
-		argp_error(state, "algorithm list too long");
+		cli_value_error(state, "algorithm list too long");
 	strcpy(buf, arg);
 	for (tok = strtok_r(buf, ",", &save); tok;
 	     tok = strtok_r(NULL, ",", &save)) {
 		const struct sim_algo *a = sim_algo__find(tok);
 
 		if (!a)
-			argp_error(state, "unknown algorithm '%s' (qemu, xen, "
-				   "tsb, prob, oracle or all)", tok);
+			cli_value_error(state, "unknown algorithm '%s' (qemu, "
+					"xen, tsb, prob, oracle or all)", tok);
 		if (env.nr_algos == MAX_ALGOS)
-			argp_error(state, "too many algorithms");
+			cli_value_error(state, "too many algorithms");
 		env.algos[env.nr_algos++] = a;
 	}
 	if (!env.nr_algos)
-		argp_error(state, "empty algorithm list");
+		cli_value_error(state, "empty algorithm list");
 }
 
 static void parse_sweep(const char *arg, struct argp_state *state)
@@ -149,18 +172,18 @@ static void parse_sweep(const char *arg, struct argp_state *state)
 	char buf[1024], *tok, *save = NULL;
 
 	if (strlen(arg) >= sizeof(buf))
-		argp_error(state, "bandwidth list too long");
+		cli_value_error(state, "bandwidth list too long");
 	strcpy(buf, arg);
 	env.nr_sweep = 0;
 	for (tok = strtok_r(buf, ",", &save); tok;
 	     tok = strtok_r(NULL, ",", &save)) {
 		if (env.nr_sweep == MAX_SWEEP)
-			argp_error(state, "at most %d bandwidths", MAX_SWEEP);
-		env.sweep[env.nr_sweep++] = cli_parse_num(tok, 0.001, 1e7, state,
-						      "bandwidth");
+			cli_value_error(state, "at most %d bandwidths",
+					MAX_SWEEP);
+		env.sweep[env.nr_sweep++] = cli_parse_bandwidth_mib(tok, state);
 	}
 	if (!env.nr_sweep)
-		argp_error(state, "empty bandwidth list");
+		cli_value_error(state, "empty bandwidth list");
 }
 
 static error_t parse_arg(int key, char *arg, struct argp_state *state)
@@ -173,8 +196,7 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		parse_algos(arg, state);
 		break;
 	case 'b':
-		env.bandwidth_mib = cli_parse_num(arg, 0.001, 1e7, state,
-					      "bandwidth");
+		env.bandwidth_mib = cli_parse_bandwidth_mib(arg, state);
 		break;
 	case 'd':
 		env.downtime_ms = cli_parse_num(arg, 0.001, 1e7, state,
@@ -189,15 +211,45 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	case OPT_START:
 		env.start_ms = cli_parse_num(arg, 0, 1e10, state, "start");
 		break;
-	case OPT_EPOCH:
+	case 'E':
 		env.epoch_ms = cli_parse_num(arg, 0.001, 1e7, state, "epoch");
 		break;
 	case OPT_MAXSENT:
 		env.max_sent = cli_parse_num(arg, 1, 1e6, state, "cap");
 		break;
+	case OPT_OBJECTIVE: {
+		static char objparam[32];
+		enum planner_objective o;
+
+		if (planner_objective__parse(arg, &o))
+			cli_usage_error(state, "invalid objective '%s' (pages, "
+					"time or downtime)", arg);
+		if (env.cfg.nr_params == SIM_PARAMS_MAX)
+			cli_usage_error(state, "too many parameters");
+		snprintf(objparam, sizeof(objparam), "prob.objective=%d", o);
+		env.cfg.params[env.cfg.nr_params++] = objparam;
+		break;
+	}
+	case OPT_ZERO:
+		env.cfg.zero_pages = true;
+		break;
+	case OPT_NONZERO:
+		env.cfg.zero_pages = true;
+		env.nonzero_path = arg;
+		break;
+	case OPT_DIRTYLOG:
+		if (!strcmp(arg, "exact"))
+			env.cfg.dirty_log = SIM_LOG_EXACT;
+		else if (!strcmp(arg, "sync"))
+			env.cfg.dirty_log = SIM_LOG_SYNC;
+		else
+			cli_usage_error(state, "invalid dirty log '%s' (exact "
+					"or sync)", arg);
+		break;
 	case OPT_PARAM:
 		if (env.cfg.nr_params == SIM_PARAMS_MAX)
-			argp_error(state, "at most %d --param", SIM_PARAMS_MAX);
+			cli_usage_error(state, "at most %d --param",
+					SIM_PARAMS_MAX);
 		env.cfg.params[env.cfg.nr_params++] = arg;
 		break;
 	case OPT_QUALITY:
@@ -209,27 +261,66 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	case OPT_SWEEP:
 		parse_sweep(arg, state);
 		break;
-	case OPT_OUT:
+	case 'o':
 		env.out = arg;
+		env.out_given = true;
 		break;
 	case ARGP_KEY_ARG:
-		argp_error(state, "unexpected argument '%s'", arg);
+		cli_usage_error(state, "unexpected argument '%s'", arg);
 		break;
 	case ARGP_KEY_END:
 		if (!env.trace)
-			argp_error(state, "--trace FILE is required");
+			cli_usage_error(state, "--trace FILE is required");
 		if (!env.quality && !env.stats && !env.nr_sweep &&
 		    !env.bandwidth_mib)
-			argp_error(state, "--bandwidth MIBPS is required");
+			cli_usage_error(state, "--bandwidth MIBPS is required");
 		if ((env.quality ? 1 : 0) + (env.nr_sweep ? 1 : 0) +
 		    (env.stats ? 1 : 0) > 1)
-			argp_error(state, "--quality, --stats and --sweep are "
-				   "exclusive");
+			cli_usage_error(state, "--quality, --stats and --sweep "
+					"are exclusive");
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
 	}
 	return 0;
+}
+
+/* --nonzero FILE: page numbers (< pages) into a bitmap for cfg.nonzero.
+ * Returns 0, or -1 with a one-line message. */
+static int load_nonzero(uint64_t pages, uint64_t **bm)
+{
+	FILE *f = fopen(env.nonzero_path, "r");
+	unsigned long long pg;
+	int c, ret = -1;
+
+	*bm = calloc((pages + 63) / 64, sizeof(uint64_t));
+	if (!f || !*bm) {
+		fprintf(stderr, "precopy-sim: --nonzero %s: %s\n",
+			env.nonzero_path, strerror(errno));
+		goto out;
+	}
+	for (;;) {
+		c = fscanf(f, "%llu", &pg);
+		if (c == EOF)
+			break;
+		if (c != 1) {
+			fprintf(stderr, "precopy-sim: --nonzero %s: not a page "
+				"number\n", env.nonzero_path);
+			goto out;
+		}
+		if (pg >= pages) {
+			fprintf(stderr, "precopy-sim: --nonzero %s: page %llu "
+				"past the trace's %llu pages\n", env.nonzero_path,
+				pg, (unsigned long long)pages);
+			goto out;
+		}
+		(*bm)[pg / 64] |= 1ULL << (pg % 64);
+	}
+	ret = 0;
+out:
+	if (f)
+		fclose(f);
+	return ret;
 }
 
 static int load_trace(struct trace_epochs **tr)
@@ -283,6 +374,8 @@ static int run_one(const struct sim_trace *tr, double bw_mib,
 			fprintf(stderr, "precopy-sim: %s: %s\n", env.trace, err);
 			return ret;
 		}
+		if (env.cfg.log)
+			sim_report__resends(env.cfg.log, &res[i]);
 		if (!res[i].verified) {
 			fprintf(stderr, "precopy-sim: %s: %s left %llu pages "
 				"stale at the destination\n", env.trace,
@@ -306,13 +399,14 @@ static int print_stats(const struct sim_trace *st,
 		return -ENOMEM;
 	}
 	if (env.json) {
-		printf("{\"trace\":\"");
-		for (const char *c = env.trace; *c; c++)
-			printf(*c == '"' || *c == '\\' ? "\\%c" : "%c", *c);
-		printf("\",\"pages\":%llu,\"page_size\":%u,\"epochs\":%llu,"
+		printf("{\"version\":%d,\"type\":\"stats\",\"trace\":",
+		       SIM_JSON_VERSION);
+		json_write_str(stdout, env.trace);
+		printf(",\"pages\":%llu,\"page_size_bytes\":%u,\"epochs\":%llu,"
 		       "\"epoch_ms\":%.3f,\"length_s\":%.3f,\"writes\":%llu,"
-		       "\"dirty_per_epoch\":%.1f,\"dirty_rate_pages\":%.1f,"
-		       "\"dirty_rate_mibps\":%.3f}\n",
+		       "\"mean_epoch_dirty_pages\":%.1f,"
+		       "\"dirty_rate_pages_per_s\":%.1f,"
+		       "\"dirty_rate_mib_per_s\":%.3f}\n",
 		       (unsigned long long)tr->hdr.pages, tr->hdr.page_size,
 		       (unsigned long long)tr->nr_epochs,
 		       sim_trace__epoch_s(st) * 1e3, sim_trace__length_s(st),
@@ -330,37 +424,89 @@ static int print_stats(const struct sim_trace *st,
 	return 0;
 }
 
+/* A run that takes long (a slow link makes the replayed trace loop many
+ * times) says on stderr how far it got: after 3 s, then every 5 s. */
+static void show_progress(void *arg, const char *algo, double sim_s,
+			  double rams_sent)
+{
+	static double t0, next;
+	double now = clock_now_s();
+
+	(void)arg;
+	if (!t0) {
+		t0 = now;
+		next = now + 3;
+	}
+	if (now < next)
+		return;
+	next = now + 5;
+	fprintf(stderr, "precopy-sim: %s at %g MiB/s: %.0f s of migration "
+		"simulated, %.2f of at most %g RAMs sent, after %.0f s",
+		algo, env.cfg.bandwidth / MIB, sim_s, rams_sent, env.max_sent,
+		now - t0);
+	if (rams_sent > 0) /* the cap bounds the rest of this run */
+		fprintf(stderr, " (this algorithm: at most %.0f min more)",
+			(env.max_sent - rams_sent) / rams_sent * (now - t0) /
+				60);
+	fprintf(stderr, "\n");
+}
+
 int main(int argc, char **argv)
 {
 	static const struct argp argp = { opts, parse_arg, NULL, doc, NULL,
 					  NULL, NULL };
 	struct sim_result res[MAX_ALGOS], *all = NULL;
-	struct simreport_ctx ctx;
+	struct sim_report_ctx ctx;
 	struct trace_epochs *tr = NULL;
 	struct sim_trace *st = NULL;
+	uint64_t *nonzero = NULL;
 	char serr[256];
 	unsigned int i;
 	int err;
 
 	sim_config__default(&env.cfg, 1, 0.3);
-	err = argp_parse(&argp, argc, argv, 0, NULL, NULL);
-	if (err)
-		return 1;
+	cli_parse(&argp, argc, argv, 0, NULL);
+	if (env.nr_sweep) {
+		/* Check where the results go before the work, not after. */
+		char path[4096];
+
+		static const char *const ext[] = { "csv", "svg" };
+
+		for (i = 0; i < 2; i++) {
+			snprintf(path, sizeof(path), "%s.%s", env.out, ext[i]);
+			cli_check_output(path, "--out");
+			/* The default name was not the user's choice: a file
+			 * of that name is not ours to replace. */
+			if (!env.out_given && !access(path, F_OK))
+				cli_value_error(NULL, "%s exists: name the "
+						"sweep's output with --out "
+						"PREFIX (refusing to "
+						"overwrite it)", path);
+		}
+	}
 	if (!env.nr_algos)
 		parse_algos("all", NULL);
 	env.cfg.downtime_limit_s = env.downtime_ms / 1000;
 	env.cfg.start_s = env.start_ms < 0 ? -1 : env.start_ms / 1000;
 	env.cfg.max_sent_ram = env.max_sent;
+	env.cfg.progress = show_progress;
 	err = load_trace(&tr);
 	if (err)
 		goto cleanup;
+	if (env.nonzero_path) {
+		if (load_nonzero(tr->hdr.pages, &nonzero)) {
+			err = -EINVAL;
+			goto cleanup;
+		}
+		env.cfg.nonzero = nonzero;
+	}
 	st = sim_trace__new(tr, serr, sizeof(serr));
 	if (!st) {
 		fprintf(stderr, "precopy-sim: %s: %s\n", env.trace, serr);
 		err = -errno;
 		goto cleanup;
 	}
-	ctx = (struct simreport_ctx){
+	ctx = (struct sim_report_ctx){
 		.trace = env.trace, .tr = tr,
 		.bandwidth_mib = env.bandwidth_mib,
 		.downtime_limit_ms = env.downtime_ms,
@@ -402,8 +548,12 @@ int main(int argc, char **argv)
 			if (err)
 				goto cleanup;
 		}
-		err = simreport__sweep(&ctx, env.out, env.sweep, env.nr_sweep,
+		err = sim_report__sweep(&ctx, env.out, env.sweep, env.nr_sweep,
 				       all, env.nr_algos);
+		if (!err)
+			printf("precopy-sim: wrote %s.csv and %s.svg (%u "
+			       "bandwidths x %u algorithms)\n", env.out,
+			       env.out, env.nr_sweep, env.nr_algos);
 		goto cleanup;
 	}
 
@@ -412,11 +562,12 @@ int main(int argc, char **argv)
 		goto cleanup;
 	if (env.json)
 		for (i = 0; i < env.nr_algos; i++)
-			simreport__json(stdout, &ctx, &res[i]);
+			sim_report__json(stdout, &ctx, &res[i]);
 	else
-		simreport__table(stdout, &ctx, res, env.nr_algos);
+		sim_report__table(stdout, &ctx, res, env.nr_algos);
 cleanup:
 	free(all);
+	free(nonzero);
 	sim_trace__free(st);
 	trace_epochs__free(tr);
 	return err ? 1 : 0;

@@ -15,9 +15,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli.h"
-#include "recorder.h"
+#include "util/clock.h"
+#include "util/cli.h"
+#include "live/recorder.h"
 #include "workvm.h"
+#include "guest_abi.h"
+
+/* Version of the -j output (docs/precopy-vm.schema.json); bumped when a
+ * key is renamed or removed, not when one is added. */
+#define VM_JSON_VERSION 2
 
 static struct env {
 	struct workvm_config vm;
@@ -31,7 +37,6 @@ static struct env {
 	.epoch_ms = 1000,
 };
 
-static volatile sig_atomic_t exiting;
 
 const char *argp_program_version = "precopy-vm 0.1";
 static const char doc[] =
@@ -52,9 +57,9 @@ static const struct argp_option opts[] = {
 	{ "mem", 'm', "MIB", 0, "Guest memory in MiB, 4..3072 (default 256)", 0 },
 	{ "log", 'l', "MODE", 0, "Dirty logging: ring (default) or bitmap", 0 },
 	{ "ring-entries", 'r', "N", 0, "Dirty ring entries, power of two (default 4096)", 0 },
-	{ "epoch", 'e', "MS", 0, "Epoch length in ms (default 1000)", 0 },
+	{ "epoch", 'E', "MS", 0, "Epoch length in ms (default 1000)", 0 },
 	{ "epochs", 'n', "N", 0, "Stop after N epochs (default: until Ctrl-C)", 0 },
-	{ "guest", 'g', "FILE", 0, "Guest image (default: build/guest/guest.elf)", 0 },
+	{ "guest", 'g', "FILE", 0, "Guest image (default: ../libexec/precopy/guest.elf)", 0 },
 	{ "truth", 't', "FILE", 0, "Record KVM's log as a trace (.gz: compressed)", 0 },
 	{ "serial", 's', NULL, 0, "Show the guest's serial output", 0 },
 	{ "json", 'j', NULL, 0, "One JSON object per epoch", 0 },
@@ -71,8 +76,8 @@ static long parse_long(const char *arg, long min, long max,
 	errno = 0;
 	v = strtol(arg, &end, 10);
 	if (errno || *end || end == arg || v < min || v > max)
-		cli_usage_error(state, "invalid %s '%s' (expected %ld..%ld)", what,
-			   arg, min, max);
+		cli_value_error(state, "invalid %s '%s' (expected %ld..%ld)",
+				what, arg, min, max);
 	return v;
 }
 
@@ -90,14 +95,14 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		else if (!strcmp(arg, "bitmap"))
 			env.vm.mode = WORKVM_LOG_BITMAP;
 		else
-			cli_usage_error(state, "invalid log mode '%s' (ring or "
-				   "bitmap)", arg);
+			cli_value_error(state, "invalid log mode '%s' (ring or "
+					"bitmap)", arg);
 		break;
 	case 'r':
 		env.vm.ring_entries = parse_long(arg, 64, 65536, state,
 						 "ring entries");
 		break;
-	case 'e':
+	case 'E':
 		env.epoch_ms = parse_long(arg, 1, 3600000, state, "epoch");
 		break;
 	case 'n':
@@ -121,13 +126,17 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	case ARGP_KEY_ARG:
 		n = strlen(env.cmdline);
 		if (state->arg_num == 0) {
+			if (guest_pattern_id(arg, strlen(arg)) ==
+			    GUEST_PAT_NONE)
+				cli_value_error(state, "unknown pattern '%s' "
+						"(%s)", arg, GUEST_PATTERN_LIST);
 			snprintf(env.cmdline, sizeof(env.cmdline),
 				 "pattern=%s", arg);
 		} else if (!strchr(arg, '=')) {
-			cli_usage_error(state, "guest parameter '%s' is not "
-				   "KEY=VALUE", arg);
+			cli_value_error(state, "guest parameter '%s' is not "
+					"KEY=VALUE", arg);
 		} else if (n + strlen(arg) + 2 > sizeof(env.cmdline)) {
-			cli_usage_error(state, "guest parameters too long");
+			cli_value_error(state, "guest parameters too long");
 		} else {
 			snprintf(env.cmdline + n, sizeof(env.cmdline) - n,
 				 " %s", arg);
@@ -143,21 +152,6 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	return 0;
 }
 
-/* CLOCK_MONOTONIC in seconds: epoch times comparable across processes. */
-static double mono_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	exiting = 1;
-}
-
 int main(int argc, char **argv)
 {
 	static const struct argp argp = { opts, parse_arg, NULL, doc, NULL,
@@ -171,13 +165,10 @@ int main(int argc, char **argv)
 	int ret, status = 1;
 
 	env.vm = workvm_config__default();
-	ret = argp_parse(&argp, argc, argv, 0, NULL, NULL);
-	if (ret)
-		return 2;
+	cli_parse(&argp, argc, argv, 0, NULL);
 	env.vm.cmdline = env.cmdline;
 
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
+	cli_catch_stop_signals();
 	vm = workvm__create(&env.vm, err, sizeof(err));
 	if (!vm) {
 		fprintf(stderr, "precopy-vm: %s\n", err);
@@ -206,7 +197,7 @@ int main(int argc, char **argv)
 			fprintf(stderr, "precopy-vm: %s\n", workvm__error(vm));
 		goto cleanup;
 	}
-	ret = memmap__publish(getpid(), workvm__memmap(vm));
+	ret = guest_map__publish(getpid(), workvm__memmap(vm));
 	if (ret) {
 		fprintf(stderr, "precopy-vm: cannot publish the memory map in "
 			MEMMAP_DIR ": %s\n", strerror(-ret));
@@ -219,7 +210,7 @@ int main(int argc, char **argv)
 		       env.cmdline);
 	fflush(stdout);
 
-	for (e = 0; !exiting && (!env.epochs || e < env.epochs); e++) {
+	for (e = 0; !cli_exiting && (!env.epochs || e < env.epochs); e++) {
 		ret = workvm__run(vm, env.epoch_ms, truth, &ep);
 		if (ret == -EIO) {
 			fprintf(stderr, "precopy-vm: %s\n", workvm__error(vm));
@@ -232,11 +223,13 @@ int main(int argc, char **argv)
 		}
 		t_us += (uint64_t)(ep.run_ms * 1e3);
 		if (env.json)
-			printf("{\"epoch\":%ld,\"t_end\":%.6f,\"ms\":%.1f,"
+			printf("{\"version\":%d,\"type\":\"epoch\","
+			       "\"epoch\":%ld,\"t_end_s\":%.6f,\"epoch_ms\":%.1f,"
 			       "\"dirty_pages\":%llu,"
 			       "\"ring_entries\":%llu,\"ring_full\":%llu,"
 			       "\"ring_resyncs\":%llu,"
-			       "\"guest_writes\":%llu}\n", e, mono_s(), ep.run_ms,
+			       "\"guest_writes\":%llu}\n", VM_JSON_VERSION, e,
+			       clock_now_s(), ep.run_ms,
 			       (unsigned long long)ep.dirty_pages,
 			       (unsigned long long)ep.ring_entries,
 			       (unsigned long long)ep.ring_full,
@@ -259,7 +252,7 @@ cleanup:
 		fprintf(stderr, "precopy-vm: %s\n", err);
 		status = 1;
 	}
-	memmap__unpublish(getpid());
+	guest_map__unpublish(getpid());
 	free(truth);
 	workvm__destroy(vm);
 	return status;

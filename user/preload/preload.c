@@ -4,7 +4,7 @@
  * must run inside the traced process's address space.
  *
  * `precopy-trace -- CMD ARGS` starts CMD with this library in LD_PRELOAD
- * and the name of its unix socket in $PRECOPY_PFTRACE_SOCK (see pfproto.h).
+ * and the name of its unix socket in $PRECOPY_PROC_SOCK (see proc_proto.h).
  * Without that variable the library does nothing at all.
  *
  * With it, the constructor:
@@ -21,7 +21,7 @@
  *
  * Each SCAN re-reads /proc/self/maps, so memory mapped after start-up
  * (malloc arenas, brk growth, thread stacks) is registered within one
- * epoch; what it held before is reported UNKNOWN (see pfproto.h).
+ * epoch; what it held before is reported UNKNOWN (see proc_proto.h).
  *
  * fork: the kernel does not pass the registration to a child (we do not
  * ask for UFFD_FEATURE_EVENT_FORK) and clears the child's write-protect
@@ -56,8 +56,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "pfproto.h"
-#include "uffd_uapi.h"
+#include "util/clock.h"
+#include "proc/proc_proto.h"
+#include "proc/proc_uffd.h"
 
 #define MAX_SPANS 8192
 #define MAPS_BYTES (2u << 20)
@@ -68,7 +69,7 @@
 
 struct span_set {
 	unsigned int n;
-	struct pfproto_span s[MAX_SPANS];
+	struct proc_proto_span s[MAX_SPANS];
 };
 
 /* Everything the library writes, in one private mapping of its own. */
@@ -86,7 +87,7 @@ struct state {
 	struct span_set pending; /* reported last time, not armed yet */
 	struct span_set tmp;
 	struct page_region vec[VEC_LEN];
-	struct pfproto_span out[OUT_SPANS];
+	struct proc_proto_span out[OUT_SPANS];
 	unsigned int nout;
 	uint16_t out_type;
 	char maps[MAPS_BYTES];
@@ -94,14 +95,6 @@ struct state {
 
 static struct state *st;
 static void *thread_stack;
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
 
 static int write_all(int fd, const void *buf, size_t len)
 {
@@ -150,10 +143,10 @@ static int read_all(int fd, void *buf, size_t len, int timeout_ms)
 static int send_msg(uint16_t type, const void *items, uint32_t count,
 		    size_t item_size)
 {
-	struct pfproto_hdr h = {
-		.magic = PFPROTO_MAGIC,
+	struct proc_proto_hdr h = {
+		.magic = PROC_PROTO_MAGIC,
 		.type = type,
-		.version = PFPROTO_VERSION,
+		.version = PROC_PROTO_VERSION,
 		.count = count,
 	};
 
@@ -168,7 +161,7 @@ static int flush_out(void)
 
 	if (st->nout)
 		ret = send_msg(st->out_type, st->out, st->nout,
-			       sizeof(struct pfproto_span));
+			       sizeof(struct proc_proto_span));
 	st->nout = 0;
 	return ret;
 }
@@ -176,7 +169,7 @@ static int flush_out(void)
 /* Queue [start, end) in a message of `type`, merging with the last span. */
 static int emit(uint16_t type, uint64_t start, uint64_t end)
 {
-	struct pfproto_span *last;
+	struct proc_proto_span *last;
 
 	if (st->out_type != type && flush_out())
 		return -1;
@@ -229,7 +222,7 @@ static bool eligible_name(const char *name)
 
 static void set_add(struct span_set *set, uint64_t start, uint64_t end)
 {
-	struct pfproto_span *last;
+	struct proc_proto_span *last;
 
 	if (start >= end)
 		return;
@@ -472,7 +465,7 @@ static void set_union_within(const struct span_set *a,
 
 	out->n = 0;
 	while (i < a->n || j < b->n) {
-		const struct pfproto_span *x;
+		const struct proc_proto_span *x;
 		uint64_t s, e;
 
 		if (j >= b->n || (i < a->n && a->s[i].start <= b->s[j].start))
@@ -487,7 +480,7 @@ static void set_union_within(const struct span_set *a,
 		for (unsigned int m = k; m < v->n && v->s[m].start < e; m++) {
 			uint64_t cs = s > v->s[m].start ? s : v->s[m].start;
 			uint64_t ce = e < v->s[m].end ? e : v->s[m].end;
-			struct pfproto_span *last;
+			struct proc_proto_span *last;
 
 			if (cs >= ce)
 				continue;
@@ -505,8 +498,8 @@ static void set_union_within(const struct span_set *a,
 /* Serve one SCAN. Returns 0, or -1 when the connection failed. */
 static int handle_scan(void)
 {
-	struct pfproto_scan_end end;
-	uint64_t t0 = now_ns(), t1;
+	struct proc_proto_scan_end end;
+	uint64_t t0 = clock_now_ns(), t1;
 	int failed, ret = 0;
 	unsigned int i;
 
@@ -517,10 +510,10 @@ static int handle_scan(void)
 		failed = 0;
 	}
 	end.register_failed = failed;
-	t1 = now_ns();
-	ret = scan_set(&st->armed, PFPROTO_WRITTEN, &end.written_pages);
+	t1 = clock_now_ns();
+	ret = scan_set(&st->armed, PROC_PROTO_WRITTEN, &end.written_pages);
 	if (!ret)
-		ret = scan_set(&st->pending, PFPROTO_UNKNOWN,
+		ret = scan_set(&st->pending, PROC_PROTO_UNKNOWN,
 			       &end.unknown_pages);
 	if (!ret)
 		protect_shared_holes(&st->pending);
@@ -528,7 +521,7 @@ static int handle_scan(void)
 		return -1;
 	if (ret)
 		end.error = -ret;
-	end.scan_ns = now_ns() - t1;
+	end.scan_ns = clock_now_ns() - t1;
 	/* armed = (armed + pending) within V; pending = V - armed */
 	set_union_within(&st->armed, &st->pending, &st->vmas, &st->tmp);
 	memcpy(&st->armed, &st->tmp, offsetof(struct span_set, s) +
@@ -540,13 +533,13 @@ static int handle_scan(void)
 		uint32_t c = st->vmas.n - i < OUT_SPANS ? st->vmas.n - i
 							 : OUT_SPANS;
 
-		if (send_msg(PFPROTO_RANGES, &st->vmas.s[i], c,
-			     sizeof(struct pfproto_span)))
+		if (send_msg(PROC_PROTO_RANGES, &st->vmas.s[i], c,
+			     sizeof(struct proc_proto_span)))
 			return -1;
 	}
 	end.nranges = st->vmas.n;
-	end.total_ns = now_ns() - t0;
-	return send_msg(PFPROTO_SCAN_END, &end, 1, sizeof(end));
+	end.total_ns = clock_now_ns() - t0;
+	return send_msg(PROC_PROTO_SCAN_END, &end, 1, sizeof(end));
 }
 
 /* Undo everything: no registration, no descriptor of ours left. */
@@ -576,14 +569,14 @@ static void teardown(void)
 /* Serve requests until DETACH or EOF. Returns with everything undone. */
 static void serve(int timeout_ms)
 {
-	struct pfproto_hdr h;
+	struct proc_proto_hdr h;
 
 	while (!read_all(st->sock, &h, sizeof(h), timeout_ms)) {
-		if (h.magic != PFPROTO_MAGIC || h.count)
+		if (h.magic != PROC_PROTO_MAGIC || h.count)
 			break;
-		if (h.type == PFPROTO_DETACH)
+		if (h.type == PROC_PROTO_DETACH)
 			break;
-		if (h.type != PFPROTO_SCAN || handle_scan())
+		if (h.type != PROC_PROTO_SCAN || handle_scan())
 			break;
 		if (timeout_ms >= 0)
 			return; /* the inline first scan: one request */
@@ -717,8 +710,8 @@ static void atfork_child(void)
 
 static void check_in(uint32_t how)
 {
-	const char *name = getenv(PFPROTO_ENV_SOCK), *what = "";
-	struct pfproto_hello hello;
+	const char *name = getenv(PROC_PROTO_ENV_SOCK), *what = "";
+	struct proc_proto_hello hello;
 	pthread_attr_t attr;
 	sigset_t all, old;
 	pthread_t tid;
@@ -760,7 +753,7 @@ static void check_in(uint32_t how)
 			hello.comm[n - 1] = '\0';
 	}
 	st->armed.n = st->pending.n = st->vmas.n = 0;
-	if (send_msg(PFPROTO_HELLO, &hello, 1, sizeof(hello)) || err) {
+	if (send_msg(PROC_PROTO_HELLO, &hello, 1, sizeof(hello)) || err) {
 		teardown();
 		return;
 	}
@@ -783,7 +776,7 @@ __attribute__((constructor)) static void preload_init(void)
 {
 	void *mem;
 
-	if (!getenv(PFPROTO_ENV_SOCK))
+	if (!getenv(PROC_PROTO_ENV_SOCK))
 		return;
 	mem = mmap(NULL, sizeof(struct state), PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);

@@ -16,9 +16,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "errmsg.h"
+#include "util/clock.h"
+#include "util/bitops.h"
+#include "util/errmsg.h"
 #include "guest_abi.h"
 #include "workvm.h"
+#include "util/paths.h"
 
 #define PAGE_SHIFT 12
 #define PAGE_SIZE (1ul << PAGE_SHIFT)
@@ -34,7 +37,7 @@ struct workvm {
 	size_t run_len;
 	uint8_t *mem;
 	uint64_t mem_bytes;
-	struct memmap map;
+	struct guest_map map;
 	enum workvm_log_mode mode;
 	struct kvm_dirty_gfn *ring;
 	uint32_t ring_entries;
@@ -73,33 +76,15 @@ struct workvm_config workvm_config__default(void)
 
 const char *workvm__default_guest(void)
 {
-	static char path[PATH_MAX + 32];
+	static char path[PATH_MAX + 64];
 	const char *env = getenv("PRECOPY_GUEST");
-	char exe[PATH_MAX];
-	ssize_t n;
 
 	if (env && *env)
 		return env;
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n > 0) {
-		char *slash;
-
-		exe[n] = '\0';
-		slash = strrchr(exe, '/');
-		if (slash) {
-			*slash = '\0';
-			/* build/bin/x or build/tests/<kind>/x */
-			snprintf(path, sizeof(path), "%s/../guest/guest.elf",
-				 exe);
-			if (!access(path, R_OK))
-				return path;
-			snprintf(path, sizeof(path),
-				 "%s/../../guest/guest.elf", exe);
-			if (!access(path, R_OK))
-				return path;
-		}
-	}
-	return "build/guest/guest.elf";
+	/* BIN/../libexec/precopy/guest.elf: the build tree or an install;
+	 * on failure path names where it was looked for. */
+	paths__helper("guest.elf", path, sizeof(path));
+	return path;
 }
 
 /* Copy the ELF32 image's PT_LOAD segments to guest memory; *entry gets the
@@ -224,7 +209,7 @@ static int add_slot(struct workvm *vm, uint32_t slot, uint64_t gpa,
 			strerror(errno));
 		return -errno;
 	}
-	return memmap__add(&vm->map, slot, gpa, bytes >> PAGE_SHIFT,
+	return guest_map__add(&vm->map, slot, gpa, bytes >> PAGE_SHIFT,
 			   r.userspace_addr, name);
 }
 
@@ -423,14 +408,14 @@ void workvm__destroy(struct workvm *vm)
 	free(vm);
 }
 
-const struct memmap *workvm__memmap(const struct workvm *vm)
+const struct guest_map *workvm__memmap(const struct workvm *vm)
 {
 	return &vm->map;
 }
 
 uint64_t workvm__pages(const struct workvm *vm)
 {
-	return memmap__pages(&vm->map);
+	return guest_map__pages(&vm->map);
 }
 
 enum workvm_log_mode workvm__mode(const struct workvm *vm)
@@ -511,7 +496,7 @@ static int harvest_ring(struct workvm *vm, uint64_t *truth,
 
 		if (!(flags & KVM_DIRTY_GFN_F_DIRTY))
 			break;
-		if (truth && !memmap__gfn_of(&vm->map, e->slot, e->offset, &gfn))
+		if (truth && !guest_map__gfn_of(&vm->map, e->slot, e->offset, &gfn))
 			set_bit(truth, gfn);
 		__atomic_store_n(&e->flags, KVM_DIRTY_GFN_F_RESET,
 				 __ATOMIC_RELEASE);
@@ -540,7 +525,7 @@ static int harvest_bitmap(struct workvm *vm, uint64_t *truth)
 	unsigned int i;
 
 	for (i = 0; i < vm->map.nslots; i++) {
-		const struct memmap_slot *s = &vm->map.slots[i];
+		const struct guest_map_slot *s = &vm->map.slots[i];
 		struct kvm_dirty_log log = {
 			.slot = s->slot,
 			.dirty_bitmap = vm->slot_bitmap,
@@ -605,17 +590,9 @@ static int check_guest_error(struct workvm *vm)
 	return -EIO;
 }
 
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
 static void sleep_until(double deadline)
 {
-	double left = deadline - now_ms();
+	double left = deadline - clock_now_ms();
 	struct timespec ts;
 
 	if (left <= 0 || tl_timer_fired)
@@ -630,7 +607,7 @@ int workvm__run(struct workvm *vm, unsigned int ms, uint64_t *truth,
 {
 	struct itimerspec its = { 0 };
 	struct workvm_epoch local;
-	double start = now_ms(), deadline = start + ms;
+	double start = clock_now_ms(), deadline = start + ms;
 	uint64_t npages = workvm__pages(vm), w, writes;
 	int ret = 0;
 	bool halted = false;
@@ -738,13 +715,13 @@ int workvm__run(struct workvm *vm, unsigned int ms, uint64_t *truth,
 	}
 	if (truth)
 		for (w = 0; w < (npages + 63) / 64; w++)
-			ep->dirty_pages += __builtin_popcountll(truth[w]);
+			ep->dirty_pages += pop64(truth[w]);
 	writes = workvm__guest_writes(vm);
 	if (writes >= vm->last_writes) { /* 0 while mid-update: keep last */
 		ep->guest_writes = writes - vm->last_writes;
 		vm->last_writes = writes;
 	}
-	ep->run_ms = now_ms() - start;
+	ep->run_ms = clock_now_ms() - start;
 	return ret;
 }
 

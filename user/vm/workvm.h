@@ -28,7 +28,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "memmap.h"
+#include "kvm/guest_map.h"
 
 enum workvm_log_mode {
 	WORKVM_LOG_BITMAP = 0, /* KVM_GET_DIRTY_LOG per slot */
@@ -62,9 +62,9 @@ struct workvm_config workvm_config__default(void);
 
 /*
  * workvm__default_guest() returns the guest image path used when the
- * config names none: $PRECOPY_GUEST if set, else ../guest/guest.elf next to
- * the running executable's directory (build/bin -> build/guest), else
- * build/guest/guest.elf. Cannot fail; the file may not exist.
+ * config names none: $PRECOPY_GUEST if set, else the helper guest.elf in
+ * libexec/precopy/ beside the running program's bin/ (util/paths.h: the
+ * build tree or an install). Cannot fail; the file may not exist.
  */
 const char *workvm__default_guest(void);
 
@@ -82,7 +82,7 @@ struct workvm *workvm__create(const struct workvm_config *cfg, char *err,
 void workvm__destroy(struct workvm *vm);
 
 /* workvm__memmap() returns the VM's memory map. Cannot fail. */
-const struct memmap *workvm__memmap(const struct workvm *vm);
+const struct guest_map *workvm__memmap(const struct workvm *vm);
 
 /* workvm__pages() returns the guest's page count. Cannot fail. */
 uint64_t workvm__pages(const struct workvm *vm);

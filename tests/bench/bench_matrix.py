@@ -1,0 +1,74 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0
+"""bench_matrix.py - stock vs plan over guests the project did not tune
+for (tests/lib/matrix.py): hotcold variants (hot-set size, place, share),
+zipf scatter=1, phases, seqsweep, random over a set that fits the budget
+(the control: the plan must not lose), a 2 GiB guest, and one case
+migrated between two network namespaces over a veth pair shaped by tc;
+bandwidths of 8 and 16 MiB/s, downtime limits of 300 ms and 1 s.
+
+precopy-migrate alternates stock and plan runs of each case (medians of
+BENCH_MATRIX_RUNS, default 3) and checks memory after every migration.
+Prints the table and the targets of issue 13:
+  - where stock converges, plan/stock bytes <= 0.80 and total time <= 0.85;
+  - no case above 1.02 in bytes or time;
+  - downtime never over the limit; plan median downtime <= stock's;
+  - memory equal after every migration.
+Exits non-zero only when a migration could not run or memory differs
+(the targets are reported, met or missed).
+Env: BENCH_MATRIX_RUNS, BENCH_MATRIX_CASES (comma-separated names).
+"""
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+import matrix  # noqa: E402
+
+
+def main():
+    if os.geteuid() != 0:
+        print("bench matrix: skipped (needs root)")
+        return 0
+    if not os.access(matrix.QEMU, os.X_OK):
+        print(f"bench matrix: skipped (no patched QEMU at {matrix.QEMU}: "
+              "make qemu)")
+        return 0
+    if not os.access("/dev/kvm", os.R_OK | os.W_OK):
+        print("bench matrix: skipped (no /dev/kvm)")
+        return 0
+    runs = int(os.environ.get("BENCH_MATRIX_RUNS", "3"))
+    names = os.environ.get("BENCH_MATRIX_CASES")
+    cases = ([matrix.case(n) for n in names.split(",")] if names
+             else matrix.CASES)
+    head = os.popen("git -C " + matrix.ROOT +
+                    " rev-parse --short HEAD 2>/dev/null").read().strip()
+    print(f"bench matrix: {len(cases)} cases, stock and plan alternated, "
+          f"median of {runs}, at {head or 'an unknown commit'}", flush=True)
+    rows, rc = [], 0
+    for c in cases:
+        if c.get("netns"):
+            why = matrix.can_netns()
+            if why:
+                print(f"bench matrix: {c['name']}: skipped ({why})")
+                continue
+        t0 = time.time()
+        code, out, summary, note = matrix.migrate(c, runs)
+        r = matrix.row(c, out, summary)
+        rows.append(r)
+        if not r["mem_ok"] or any(o["status"] == "error" for o in out):
+            rc = 1
+        print(f"bench matrix: {matrix.table([r])[1]}  "
+              f"[{time.time() - t0:.0f} s{'; ' + note if note else ''}]",
+              flush=True)
+    print("bench matrix: table (medians; times and downtimes in ms, "
+          "transferred in MiB)")
+    for line in matrix.table(rows):
+        print("bench matrix:   " + line)
+    for met, text in matrix.targets(rows):
+        print(f"bench matrix: target {'met' if met else 'MISSED'}: {text}")
+    return rc
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,291 @@
+# SPDX-License-Identifier: GPL-2.0
+"""tools/eval/evallib.py - what `make eval` (run-eval) and tools/eval/score
+share: where the traces are, which split each belongs to, running
+precopy-sim, and the issue-12 target metrics of a split.
+
+Trace sets and splits
+  gen      the generated families (tools/eval/gen, eval-gen), cached in
+           $EVAL_CACHE (default .cache/eval-traces) under v<version>/;
+           odd seeds are the TUNE split, even seeds the REPORT split.
+  holdout  real traces no policy was ever tuned on (tests/data/holdout/):
+           part of the REPORT split.
+  corpus   tests/data/corpus/ (real programs) and
+  vm       tests/data/vm/ (the workload VM): the traces the project was
+           developed on, the SEEN split (reported, not a generalization
+           test).
+"""
+import json
+import math
+import os
+import statistics
+import subprocess
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+OUT = os.environ.get("OUT", os.path.join(ROOT, "build"))
+if not os.path.isabs(OUT):
+    OUT = os.path.join(ROOT, OUT)
+SIM = os.path.join(OUT, "bin", "precopy-sim")
+GEN = os.path.join(OUT, "tools", "eval-gen")
+CACHE = os.environ.get("EVAL_CACHE", os.path.join(ROOT, ".cache",
+                                                  "eval-traces"))
+LIMIT_MS = 300
+SPLITS = ("tune", "report", "seen")
+REAL_GROUPS = [("corpus", "tests/data/corpus", "seen"),
+               ("vm", "tests/data/vm", "seen"),
+               ("holdout", "tests/data/holdout", "report")]
+SUFFIXES = (".pctrace", ".trace.gz", ".trace.zlib", ".trace", ".txt.gz",
+            ".gz", ".zlib", ".txt")
+
+
+def trace_name(fn):
+    for s in SUFFIXES:
+        if fn.endswith(s) and not fn.endswith(".part" + s):
+            return fn[: -len(s)]
+    return None
+
+
+def real_traces():
+    """Traces found at run time under the real-trace folders."""
+    found = []
+    for group, rel, split in REAL_GROUPS:
+        base = os.path.join(ROOT, rel)
+        if not os.path.isdir(base):
+            continue
+        for dirpath, _, files in sorted(os.walk(base)):
+            for fn in sorted(files):
+                name = trace_name(fn)
+                if name is None:
+                    continue
+                sub = os.path.relpath(dirpath, base)
+                if sub != ".":
+                    name = sub.replace(os.sep, "-") + "-" + name
+                path = os.path.join(dirpath, fn)
+                found.append({"group": group, "name": name, "split": split,
+                              "path": path,
+                              "rel": os.path.relpath(path, ROOT)})
+    return found
+
+
+def gen_traces(split="all", jobs=2, quiet=False):
+    """Generate (if missing) and list the generated traces of a split
+    ("tune", "report" or "all")."""
+    if not os.access(GEN, os.X_OK):
+        raise SystemExit("%s is not built (make)" % GEN)
+    p = subprocess.run([GEN, "--cache", CACHE, "--split", split, "--jobs",
+                        str(jobs)], capture_output=quiet, text=True)
+    if p.returncode:
+        raise SystemExit("eval-gen failed%s" % (
+            ": " + p.stderr.strip() if quiet else ""))
+    out = subprocess.run([GEN, "--list", split, "--cache", CACHE],
+                         capture_output=True, text=True, check=True).stdout
+    found = []
+    for line in out.splitlines():
+        name, fam, seed, sp, path = line.split()
+        found.append({"group": "gen", "name": name, "split": sp,
+                      "family": fam, "seed": int(seed), "path": path,
+                      "rel": os.path.relpath(path, ROOT)})
+    return found
+
+
+def select(split, jobs=2, quiet=False):
+    """Traces of a split: tune, report, seen, holdout, gen or all."""
+    ts = []
+    if split in ("tune", "report", "gen", "all"):
+        ts += gen_traces(split if split in ("tune", "report") else "all",
+                         jobs, quiet)
+    for t in real_traces():
+        if (split == "all" or t["split"] == split or
+                t["group"] == split):
+            ts.append(t)
+    return ts
+
+
+def sim(args):
+    p = subprocess.run([SIM] + args, capture_output=True, text=True)
+    if p.returncode:
+        raise RuntimeError(p.stderr.strip() or "exit %d" % p.returncode)
+    return p.stdout
+
+
+def sim_json(args):
+    return [json.loads(l) for l in sim(args + ["--json"]).splitlines() if l]
+
+
+# The version of precopy-sim --json this reads (docs/precopy-sim.schema.json).
+SIM_JSON_VERSION = 2
+
+
+HOPELESS_CAP = 2	# RAMs: cap of the runs where even the oracle fails
+
+
+def sim_point(path, bw, algos, extra=()):
+    """Run algos (names) on one trace at one bandwidth (MiB/s), downtime
+    limit LIMIT_MS; returns {algo: precopy-sim --json result}.
+
+    The oracle runs first. When even it cannot meet the downtime limit
+    before the simulator's cap (20 x the RAM sent), no algorithm can (it
+    is the lower bound over every schedule, sim_oracle.c), and the others
+    run with a cap of HOPELESS_CAP x the RAM instead: the same verdict (not
+    converged), for a fraction of the cost (prob's simulation costs
+    O(pages) per 100 ms sync, so a 4 GiB guest at 16 MiB/s running to 20 x
+    its RAM takes minutes of CPU). Their results say "capped": true and
+    their pages sent are the smaller cap's."""
+    common = ["--trace", path, "--bandwidth", "%.4f" % bw,
+              "--downtime-limit", str(LIMIT_MS)] + list(extra)
+    out = {}
+    if "oracle" in algos:
+        out["oracle"] = sim_json(common + ["--algo", "oracle"])[0]
+    others = [a for a in algos if a != "oracle"]
+    capped = "oracle" in out and not out["oracle"]["converged"]
+    if others:
+        for x in sim_json(common + ["--algo", ",".join(others)] +
+                          (["--max-sent", str(HOPELESS_CAP)] if capped
+                           else [])):
+            x["capped"] = capped
+            out[x["algo"]] = x
+    return out
+
+
+def stats(t):
+    """precopy-sim --stats of a trace; generated traces keep theirs next
+    to them (they never change under one generator version)."""
+    side = t["path"] + ".stats.json" if t["group"] == "gen" else None
+    if side and os.path.exists(side):
+        with open(side) as f:
+            cached = json.load(f)
+        # Kept only while precopy-sim's JSON keys are the same version.
+        if cached.get("version") == SIM_JSON_VERSION:
+            return cached
+    s = sim_json(["--trace", t["path"], "--stats"])[0]
+    if side:
+        tmp = side + ".%d.tmp" % os.getpid()
+        with open(tmp, "w") as f:
+            json.dump(s, f)
+        os.replace(tmp, side)
+    return s
+
+
+def k_bandwidth(st, k):
+    """Bandwidth (MiB/s) of the proportional setting k: k x the trace's
+    dirty rate, and at least the RAM in 30 s."""
+    ram = st["pages"] * st["page_size_bytes"] / 2**20
+    return max(k * st["dirty_rate_mib_per_s"], ram / 30)
+
+
+# ------------------------------------------------------------- metrics
+def ratio(a, b):
+    if b == 0:
+        return 1.0 if a == 0 else math.inf
+    return a / b
+
+
+def med(xs):
+    return statistics.median(xs) if xs else float("nan")
+
+
+TARGETS = {
+    "pages": "median prob/qemu pages <= 0.85 (where qemu converges)",
+    "time": "median prob/qemu total time <= 1.00 (where qemu converges)",
+    "downtime": "prob downtime never above the limit (where qemu "
+                "converges)",
+    "capture": "median share of oracle savings captured >= 0.60",
+    "regret": "no case more than 2 % worse than qemu in pages or time "
+              "(every case)",
+    "conv": "prob converges wherever qemu converges",
+    "rescue": "prob converges on >= half the cases where qemu does not "
+              "but oracle does",
+}
+
+
+def split_metrics(cases, limit_ms=LIMIT_MS):
+    """cases: list of (label, {algo: sim result}) with qemu, prob and
+    oracle. Returns a dict of the issue-12 metrics with pass marks."""
+    conv = [(l, a) for l, a in cases if a["qemu"]["converged"]]
+    pq = [ratio(a["prob"]["sent_pages"], a["qemu"]["sent_pages"])
+          for _, a in conv]
+    tq = [ratio(a["prob"]["total_time_ms"], a["qemu"]["total_time_ms"])
+          for _, a in conv]
+    cap = []
+    for _, a in conv:
+        q, p, o = (a[x]["sent_pages"] for x in ("qemu", "prob", "oracle"))
+        if q - o > 0.01 * q:	# room to save: at least 1 % of qemu's
+            cap.append((q - p) / (q - o))
+    over = [l for l, a in conv
+            if a["prob"]["downtime_ms"] > limit_ms * (1 + 1e-9)]
+    worse = [l for l, a in cases
+             if ratio(a["prob"]["sent_pages"], a["qemu"]["sent_pages"]) >
+             1.02 or ratio(a["prob"]["total_time_ms"],
+                           a["qemu"]["total_time_ms"]) > 1.02]
+    lost = [l for l, a in conv if not a["prob"]["converged"]]
+    hard = [(l, a) for l, a in cases
+            if not a["qemu"]["converged"] and a["oracle"]["converged"]]
+    rescued = [l for l, a in hard if a["prob"]["converged"]]
+    worst = sorted(((ratio(a["prob"]["sent_pages"],
+                           a["qemu"]["sent_pages"]), l, a)
+                    for l, a in conv), key=lambda x: -x[0])[:5]
+    m = {
+        "cases": len(cases), "qemu_converged": len(conv),
+        "median_pages": med(pq), "median_time": med(tq),
+        "median_capture": med(cap), "capture_cases": len(cap),
+        "downtime_over": over, "worse": worse, "lost": lost,
+        "hard": len(hard), "rescued": len(rescued),
+        "worst": [{"case": l, "prob_qemu_pages": r,
+                   "prob_qemu_time": ratio(a["prob"]["total_time_ms"],
+                                           a["qemu"]["total_time_ms"]),
+                   "prob_downtime_ms": a["prob"]["downtime_ms"],
+                   "qemu_downtime_ms": a["qemu"]["downtime_ms"],
+                   "oracle_qemu_pages": ratio(a["oracle"]["sent_pages"],
+                                              a["qemu"]["sent_pages"])}
+                  for r, l, a in worst],
+    }
+    m["pass"] = {
+        "pages": bool(pq) and m["median_pages"] <= 0.85,
+        "time": bool(tq) and m["median_time"] <= 1.0,
+        "downtime": not over,
+        "capture": bool(cap) and m["median_capture"] >= 0.60,
+        "regret": not worse,
+        "conv": not lost,
+        "rescue": 2 * len(rescued) >= len(hard),
+    }
+    return m
+
+
+def fmt(x, nd=3):
+    if isinstance(x, float) and math.isnan(x):
+        return "–"
+    if isinstance(x, float) and math.isinf(x):
+        return "∞"
+    return ("%." + str(nd) + "f") % x
+
+
+def metric_lines(m, mark=lambda ok: "PASS" if ok else "FAIL"):
+    """Human lines for split_metrics() output."""
+    p = m["pass"]
+    L = [
+        "%s median prob/qemu pages %s (<= 0.85; %d cases where qemu "
+        "converges, of %d)" % (mark(p["pages"]), fmt(m["median_pages"]),
+                               m["qemu_converged"], m["cases"]),
+        "%s median prob/qemu total time %s (<= 1.00)" % (
+            mark(p["time"]), fmt(m["median_time"])),
+        "%s prob downtime above %d ms: %d case%s%s" % (
+            mark(p["downtime"]), LIMIT_MS, len(m["downtime_over"]),
+            "" if len(m["downtime_over"]) == 1 else "s",
+            (" (" + ", ".join(m["downtime_over"][:8]) + ")")
+            if m["downtime_over"] else ""),
+        "%s median share of oracle savings captured %s (>= 0.60; %d cases "
+        "with room >= 1 %%)" % (mark(p["capture"]),
+                                fmt(m["median_capture"]),
+                                m["capture_cases"]),
+        "%s cases more than 2 %% worse than qemu (pages or time): %d%s" % (
+            mark(p["regret"]), len(m["worse"]),
+            (" (" + ", ".join(m["worse"][:8]) +
+             (", ..." if len(m["worse"]) > 8 else "") + ")")
+            if m["worse"] else ""),
+        "%s prob converges wherever qemu does: %d lost%s" % (
+            mark(p["conv"]), len(m["lost"]),
+            (" (" + ", ".join(m["lost"][:8]) + ")") if m["lost"] else ""),
+        "%s prob converges on %d of the %d cases where qemu does not but "
+        "oracle does (>= half)" % (mark(p["rescue"]), m["rescued"],
+                                   m["hard"]),
+    ]
+    return L

@@ -1,0 +1,336 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * planner.h - turns the dirty-probability model (model.h) into a pre-copy
+ * plan per iteration: a window sized from the link bandwidth, the pages to
+ * send in order, the pages deferred, and the stop-and-copy decision; it
+ * detects non-convergence and says what would fix it.
+ *
+ * Online use (precopy-plan with a patched QEMU, or the simulator):
+ *
+ *	planner_params__default(&pp, pages, page_size, downtime_s, epoch_s,
+ *				bandwidth_guess);
+ *	pl = planner__new(&pp, model);
+ *	plan = plan__new(pages);
+ *	loop:
+ *		every harvested epoch: model__update(model, epoch), then
+ *			planner__epoch(pl, epoch bitmap, its length);
+ *		at each QEMU bitmap sync:
+ *			planner__feedback(pl, &(struct planner_feedback){
+ *				duration, pages sent, bandwidth, remaining,
+ *				has_fresh, fresh }) for the iteration that
+ *				ended (fresh: the sync's count);
+ *			planner__plan(pl, qemu_dirty_bitmap, plan);
+ *			STOP: switch over if the dirty pages fit the limit at
+ *			      the measured bandwidth (else as SEND with no
+ *			      window); plan->send[] lists every dirty page;
+ *			SEND: send plan->send[0 .. nr_send) (those still
+ *			      dirty) in that order, then the other dirty pages
+ *			      not in plan->risky in address order, until
+ *			      plan->window pages were sent, then sync; the
+ *			      pages of plan->risky stay dirty in QEMU's bitmap
+ *			      for a later iteration (a plan never drops a
+ *			      page). A fallback plan (Guard) has no send[] and
+ *			      no risky page, and a window of every dirty page:
+ *			      one stock pass.
+ *
+ * The dirty bitmap is QEMU's at the sync: every page not yet sent or
+ * written since it was sent (in the first iteration: all pages). Bitmaps
+ * are uint64_t words, page p = bit p % 64 of word p / 64.
+ *
+ * ===========================================================================
+ * The rules
+ * ===========================================================================
+ *
+ * The policy in one line: downtime up to the user's limit is free, so the
+ * stop-and-copy carries the pages most likely to be rewritten, filling the
+ * budget; pre-copy sends every other page as few times as possible, the
+ * least likely to be rewritten first; the migration stops as soon as what
+ * is dirty fits the budget (objective pages or time), or keeps going below
+ * it only while that buys downtime (objective downtime).
+ *
+ * Objective (params.objective):
+ *   pages     (default) the fewest pages sent. With a link-bound pre-copy
+ *             total time is pages x page_size / bandwidth, so this is also
+ *             the shortest migration; every iteration after R fits the
+ *             budget only adds pages (what it sends, less what it cleans,
+ *             is what the guest rewrites meanwhile), so STOP comes at the
+ *             first sync with R <= budget, like QEMU's own rule.
+ *   time      the same decisions, with iterations of at least 0.5 s: each
+ *             bitmap sync costs QEMU time (and a plan) that pages do not
+ *             show.
+ *   downtime  the former polishing rule (see Stop-and-copy): below the
+ *             budget, keep iterating while it lowers the downtime enough.
+ *
+ * Bandwidth. Each feedback is a measurement x (bytes/s). The estimate is
+ * an exponentially weighted mean and variance (weight bw_alpha for the new
+ * measurement): mu <- mu + a (x - mu), var <- (1 - a) (var + a (x - mu)^2).
+ * Until the first measurement mu is params.bandwidth (the guess) and var 0.
+ * The planner plans with the cautious bandwidth lo = max(mu - bw_sigmas *
+ * sd, mu / 4).
+ *
+ * Budget. budget = floor(downtime_limit * lo / page_size): the pages a
+ * stop-and-copy may hold and still meet the downtime limit.
+ *
+ * Leak. A feedback that carries `fresh` (the pages the sync after the
+ * iteration found written that were clean, i.e. sent: QEMU's fresh count)
+ * measures the leak, fresh / pages sent, kept as an exponentially
+ * weighted mean (weight 0.3): how many pages come back per page sent.
+ *
+ * Horizon. How long a page sent now must stay clean: until the stop,
+ * estimated as the time to bring R dirty pages down to the budget plus one
+ * epoch for the last iteration, h = max(0, R - budget) * page_size / mu
+ * in epochs + 1, clamped to [min_horizon, max_horizon] (at the start of a
+ * migration: the time to send the whole RAM, tens of seconds, hundreds of
+ * epochs). Every dirty page gets its cumulative hazard over h (risk_h =
+ * 1 - exp(-hazard); unlike risk it does not round to 1, so it orders
+ * pages that are all but sure to be written): over the first
+ * hs = min(h, short_horizon) epochs the epoch model's, its bucket's
+ * (model__hazard), then over the h - hs epochs after them the long-horizon
+ * model's (renewal.h, front.h: the page's age and previous gap, or, never
+ * written, its distance to the sequential writers below it), from its age
+ * hs epochs on. Pages are grouped by the level of their hazard (16 levels
+ * per octave, from the float's bits: no sort).
+ *
+ * Held back (deferred for their risk; plan->risky). The dirty pages of
+ * the levels with risk_h >= defer_risk, the highest hazard first, as many
+ * as fit in budget - keep, where keep provides for the pages written
+ * during the last iteration: keep = max(margin * budget, leak * window)
+ * once a leak was measured, (1 - defer_share) * budget before. They stay
+ * dirty until the stop-and-copy (or a later plan that sends them), so the
+ * pages that would be rewritten anyway are sent once, in it.
+ *
+ * Window. window = max(1, floor(lo * iter_s / page_size)) pages: what the
+ * link is expected to carry in one iteration of iter_s seconds (iter_s 0:
+ * one epoch; objective time: at least 0.5 s), so the plan is refreshed
+ * about as often as epochs come. The send order is the pages not held
+ * back whose risk_h is below `coarse`, in address order from where the
+ * last plan's left off (as QEMU's pass resumes), then the others by
+ * ascending hazard (ties by address), truncated to the window; the other
+ * dirty pages not held back are just past the window (plan->deferred
+ * holds both kinds).
+ *
+ * Stop-and-copy. Only when R <= budget; with objective pages or time,
+ * always then. With objective downtime: another iteration would send the
+ * S pages it does not hold back (at most the window) over t = S *
+ * page_size / mu seconds; of them the sum of their risk over t comes back,
+ * and the pages outside the dirty set that get written in t arrive (the
+ * model's working-set curve W(t) less the expected writes to the dirty
+ * set): R' = R - S + cost. The planner continues while R - R' > min_gain *
+ * R and either R - R' >= trade * cost or fewer than `polish` iterations
+ * were already granted without that; else it stops. A STOP plan lists
+ * every dirty page (the final round sends everything still dirty). R = 0
+ * stops at once.
+ *
+ * Guard (bounded regret). The plan must not do worse than QEMU. The
+ * planner replays stock QEMU beside the migration (shadow.h): the writes
+ * it is told of (planner__epoch: every epoch the model learns from) and
+ * as many sends as the migration made (feedback; between feedbacks, at
+ * the link rate, at most a window ahead), address-order passes, a sync at
+ * each pass end and QEMU's switchover rule. Both have then sent the same
+ * number of pages, so the regret of the plan so far is what the migration
+ * has sent plus what it still has to send (R), less the same for the
+ * shadow (or the shadow's total, once it switched over). Over guard *
+ * pages of regret the plan falls back (plan->fallback): an empty send
+ * order, nothing held back and a window of every dirty page, so the
+ * consumer makes one stock QEMU pass in its own (address) order, then
+ * syncs (a sync every window would send in the same pass the pages a
+ * scanning writer wrote ahead of the cursor); it plans again once the
+ * regret is back to zero or less. It never falls back (and a fallback
+ * ends) once the shadow has switched over, since QEMU's order cannot
+ * catch up then, or when R is within a window of the budget, since the
+ * plan stops at the first sync that fits where a stock pass would go on
+ * to its end: the plan's way to the stop is then the shortest left. The
+ * model keeps learning meanwhile.
+ *
+ * guard 1 (the default) only measures the regret (plan->regret): on the
+ * tuning split and the project's own traces, falling back cost more than
+ * it saved (capture of the oracle's savings 0.348 against 0.359 with it
+ * off, and the only case more than 2 % worse than QEMU, a scan at 1.06,
+ * was one the fallback made): the damage the shadow reveals was done by
+ * sends made long before, and a stock pass started then is out of step
+ * with the workload. What bounds the regret by default is the order
+ * itself: pages under `coarse` risk, most of memory, go in QEMU's order
+ * and pass; only pages with evidence of writes are reordered or held.
+ *
+ * Non-convergence. The planner keeps R at each sync. It is not converging
+ * when R > budget and, over the last 8 syncs, R did not fall below 0.95 of
+ * the smallest R seen before them, or after max_iters iterations. Then the
+ * plan gives advice from forecast__qemu() (forecast.h) run on the model's
+ * working-set curve with R as the first iteration: need_bandwidth, the
+ * bandwidth at which that forecast converges, and throttle, the smallest
+ * share of guest time to take away (dirtying slows in proportion) with
+ * which it converges at mu; 0 where none is found. The planner keeps
+ * planning: it is advice; the caller decides (throttle, raise the downtime
+ * limit, or cancel).
+ */
+#ifndef PRECOPY_PLANNER_H
+#define PRECOPY_PLANNER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "model.h"
+
+enum planner_objective {
+	PLANNER_PAGES = 0,	/* fewest pages (and total time) */
+	PLANNER_TIME = 1,	/* the same, iterations of at least 0.5 s */
+	PLANNER_DOWNTIME = 2,	/* also polish the downtime below the limit */
+};
+
+/* "pages", "time" or "downtime" into *o: 0, or -EINVAL. */
+int planner_objective__parse(const char *s, enum planner_objective *o);
+/* The name of o ("?" if out of range). */
+const char *planner_objective__name(enum planner_objective o);
+
+struct planner_params {
+	uint64_t pages;		/* guest pages, = the model's */
+	uint32_t page_size;	/* bytes, = the model's */
+	double downtime_limit_s; /* > 0 */
+	double epoch_s;		/* the model's epoch length, > 0 */
+	double bandwidth;	/* first guess, bytes/s, > 0 */
+	double bw_alpha;	/* EWMA weight, (0, 1] (0.3) */
+	double bw_sigmas;	/* lo = mu - k * sd, >= 0 (1) */
+	double iter_s;		/* iteration length, >= 0; 0: one epoch */
+	enum planner_objective objective; /* (PLANNER_PAGES) */
+	double defer_risk;	/* (0, 1] (0.5); 1 defers only sure pages */
+	double defer_share;	/* of the budget before a leak is known,
+				 * [0, 1] (0.5) */
+	double margin;		/* least share of the budget kept for the
+				 * last iteration's writes, [0, 1] (0.1) */
+	double coarse;		/* risk_h under which pages go in QEMU's
+				 * (address) order, [0, 1] (0.1) */
+	double min_horizon;	/* epochs, [1, MODEL_HORIZON_MAX] (1) */
+	double max_horizon;	/* epochs, [min_horizon, 65536] (4096) */
+	double short_horizon;	/* epochs of the epoch model's hazard,
+				 * then the renewal model's, [0,
+				 * MODEL_HORIZON_MAX] (4) */
+	double leak_weight;	/* of the leak in keep, [0, 1] (1) */
+	double guard;		/* regret tolerated before falling back, as a
+				 * share of the guest's pages, [0, 1]
+				 * (1: measure the regret, never fall back) */
+	double min_gain;	/* [0, 1) (0.1), objective downtime */
+	double trade;		/* >= 0 (2), objective downtime */
+	unsigned int polish;	/* 0..100 (1), objective downtime */
+	unsigned int max_iters;	/* non-convergence after this, >= 1 (1000) */
+};
+
+/* Defaults (the values in parentheses above) with the given sizes. */
+void planner_params__default(struct planner_params *p, uint64_t pages,
+			     uint32_t page_size, double downtime_limit_s,
+			     double epoch_s, double bandwidth);
+
+enum plan_action {
+	PLAN_SEND = 0,		/* send send[] now, keep the rest dirty */
+	PLAN_STOP = 1,		/* stop the guest and send send[] (all dirty) */
+};
+
+struct plan {
+	uint64_t iteration;	/* 1 for the first plan */
+	enum plan_action action;
+	uint64_t dirty;		/* pages set in the bitmap planned */
+	uint64_t window;	/* pages this iteration may send; 0 on STOP */
+	uint64_t nr_send;	/* send[] entries: <= window, or = dirty (STOP) */
+	uint64_t *send;		/* page indices, in sending order */
+	uint64_t nr_deferred;	/* dirty pages not in send[] */
+	uint64_t *deferred;	/* bitmap of them */
+	uint64_t nr_risky;	/* of which deferred for their risk */
+	uint64_t *risky;	/* bitmap of those: the pages to hold back
+				 * until a later iteration; the others of
+				 * deferred are just past the window */
+	uint64_t budget;	/* pages that fit in the downtime limit */
+	double horizon_epochs;
+	double bandwidth;	/* mu, bytes/s */
+	double bandwidth_sd;	/* sd */
+	double bandwidth_lo;	/* lo */
+	double downtime_s;	/* STOP: dirty * page_size / mu */
+	double expected_next;	/* SEND: expected dirty pages at next sync */
+	bool converging;
+	bool fallback;		/* SEND in the consumer's own order (Guard) */
+	int64_t regret;		/* pages, against the shadow QEMU (Guard) */
+	double need_bandwidth;	/* advice when !converging (bytes/s; 0: none) */
+	double throttle;	/* advice when !converging (0..0.99; 0: none) */
+	const char *reason;	/* one short phrase on the decision */
+
+	/* private */
+	uint64_t cap;		/* send[] capacity */
+	uint64_t pages;
+};
+
+/* Allocate a plan for `pages` pages. Returns NULL (errno EINVAL/ENOMEM). */
+struct plan *plan__new(uint64_t pages);
+
+/* Free; NULL is ignored. */
+void plan__free(struct plan *p);
+
+/* What QEMU reports after an iteration. */
+struct planner_feedback {
+	double duration_s;	/* wall time of the iteration, > 0 */
+	uint64_t pages_sent;	/* pages it sent */
+	double bandwidth;	/* measured bytes/s; 0: pages_sent * page /
+				 * duration_s */
+	uint64_t remaining;	/* dirty pages left (informative) */
+	bool has_fresh;		/* fresh is known */
+	uint64_t fresh;		/* pages the sync after the iteration found
+				 * written that were clean (sent): QEMU's
+				 * fresh count (see Leak) */
+};
+
+struct planner;
+
+/*
+ * Create a planner over model m (which must outlive it, and have the same
+ * pages and page_size). Returns NULL with errno EINVAL (bad parameters or
+ * mismatch) or ENOMEM.
+ */
+struct planner *planner__new(const struct planner_params *p, struct model *m);
+
+/* Free; NULL is ignored. */
+void planner__free(struct planner *pl);
+
+/*
+ * Plan the next iteration for the dirty bitmap `dirty` (model__words()
+ * words). Fills *out (resizing out->send as needed). Returns 0, or
+ * -EINVAL (NULL arguments, plan made for another size), -ENOMEM (out is
+ * then a STOP-less SEND plan of nothing: callers fall back to their own
+ * order). Every dirty page is either in send[] or in deferred, never both;
+ * no other page is in either.
+ */
+int planner__plan(struct planner *pl, const uint64_t *dirty, struct plan *out);
+
+/*
+ * Tell the guard's shadow QEMU (see Guard) of an epoch's writes: bitmap
+ * `written` (model__words() words), over length_s seconds. Call it with
+ * every epoch fed to the model, once migration started. Can't fail.
+ */
+void planner__epoch(struct planner *pl, const uint64_t *written,
+		    double length_s);
+
+/* Report an iteration. Returns 0 or -EINVAL (duration <= 0 or a bandwidth
+ * that is negative or not finite; the estimate is unchanged). A report
+ * with nothing sent and no bandwidth is ignored. */
+int planner__feedback(struct planner *pl, const struct planner_feedback *fb);
+
+/*
+ * The non-convergence advice (see Non-convergence above) for `remaining`
+ * dirty pages now, whether or not the planner found the migration
+ * stalled: *need_bandwidth (bytes/s) and *throttle (share of guest time to
+ * take away, 0..0.99), each 0 where none is found; *throttle is 0 as well
+ * when the forecast converges without one. Returns 0 or -EINVAL.
+ */
+int planner__advise(const struct planner *pl, uint64_t remaining,
+		    double *need_bandwidth, double *throttle);
+
+/* The current bandwidth estimate: mean and standard deviation, bytes/s. */
+void planner__bandwidth(const struct planner *pl, double *mu, double *sd);
+
+/* The leak estimate (fresh pages per page sent), or -1 before any. */
+double planner__leak(const struct planner *pl);
+
+/* Plans made as fallbacks so far (see Guard). */
+uint64_t planner__fallbacks(const struct planner *pl);
+
+/* risk_h of a page in the last plan made (0 out of range or before any
+ * plan). O(1). */
+double planner__page_risk(const struct planner *pl, uint64_t page);
+
+#endif /* PRECOPY_PLANNER_H */
