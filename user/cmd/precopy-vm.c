@@ -56,7 +56,7 @@ static const char doc[] =
 static const struct argp_option opts[] = {
 	{ "mem", 'm', "MIB", 0, "Guest memory in MiB, 4..3072 (default 256)", 0 },
 	{ "log", 'l', "MODE", 0, "Dirty logging: ring (default) or bitmap", 0 },
-	{ "ring-entries", 'r', "N", 0, "Dirty ring entries, power of two (default 4096)", 0 },
+	{ "ring-entries", 'r', "N", 0, "Dirty ring entries, power of two in 64..65536 (default: one per guest page, 4096..65536)", 0 },
 	{ "epoch", 'E', "MS", 0, "Epoch length in ms (default 1000)", 0 },
 	{ "epochs", 'n', "N", 0, "Stop after N epochs (default: until Ctrl-C)", 0 },
 	{ "guest", 'g', "FILE", 0, "Guest image (default: ../libexec/precopy/guest.elf)", 0 },

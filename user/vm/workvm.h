@@ -38,11 +38,16 @@ enum workvm_log_mode {
 struct workvm_config {
 	uint64_t mem_mib;          /* guest RAM, 4 .. 3072; default 256 */
 	enum workvm_log_mode mode;
-	uint32_t ring_entries;     /* ring mode, power of two; default 4096 */
+	uint32_t ring_entries;     /* ring mode, power of two in 64..65536;
+				    * 0 (default): workvm_ring_auto() */
 	const char *guest_path;    /* guest ELF; NULL: workvm__default_guest */
 	const char *cmdline;       /* multiboot command line, "pattern=..." */
 	bool serial_echo;          /* copy the guest's serial output to stderr */
 };
+
+/* Dirty ring entries for a guest of mem_mib MiB: the smallest power of
+ * two that holds every page plus 64, at least 4096, at most 65536. */
+uint32_t workvm_ring_auto(uint64_t mem_mib);
 
 /* What one workvm__run() call saw. */
 struct workvm_epoch {
