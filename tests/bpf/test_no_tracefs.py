@@ -84,7 +84,18 @@ def qemu_vm():
     return qemu
 
 
-def check_run(p, what, want_dirty=True):
+def guest_progress(vm):
+    """The guest's last progress line (serial), to tell a stalled guest
+    from a tracer that saw nothing."""
+    try:
+        with open(vm.serial) as f:
+            lines = f.read().strip().splitlines()
+        return lines[-1] if lines else "(no serial output)"
+    except OSError as e:
+        return f"(serial log unreadable: {e})"
+
+
+def check_run(p, what, want_dirty=True, vm=None, before=None):
     t.check(p.returncode == 0, f"{what}: exit {p.returncode}, stderr "
             f"{p.stderr.strip()[-400:]!r}")
     t.check("tracefs" not in p.stderr and "perf event ID" not in p.stderr,
@@ -99,7 +110,10 @@ def check_run(p, what, want_dirty=True):
     if want_dirty and ivs:
         pages = sum(x.get("dirty_pages", 0) for x in ivs)
         print(f"  {what}: {pages} dirty pages in {len(ivs)} intervals")
-        t.check(pages > 0, f"{what}: the guest's writes were not seen")
+        t.check(pages > 0, f"{what}: the guest's writes were not seen; "
+                f"guest before: {before}, after: "
+                f"{guest_progress(vm) if vm else '?'}; precopy-trace "
+                f"stderr: {p.stderr.strip()[-300:]!r}")
     return ivs
 
 
@@ -107,16 +121,18 @@ def check_run(p, what, want_dirty=True):
 def test_qemu_without_tracefs():
     need_unshare()
     vm = qemu_vm()
+    before = guest_progress(vm)
     p = in_namespace(UNMOUNT, ["-j", "-p", str(vm.pid), "1", "3"])
-    check_run(p, "-p QEMU, tracefs unmounted")
+    check_run(p, "-p QEMU, tracefs unmounted", vm=vm, before=before)
 
 
 @t.test
 def test_qemu_with_tracefs():
     need_unshare()
     vm = qemu_vm()
+    before = guest_progress(vm)
     p = in_namespace(MOUNT, ["-j", "-p", str(vm.pid), "1", "3"])
-    check_run(p, "-p QEMU, tracefs mounted")
+    check_run(p, "-p QEMU, tracefs mounted", vm=vm, before=before)
 
 
 @t.test
