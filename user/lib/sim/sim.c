@@ -510,6 +510,8 @@ static int sim_setup(struct sim *s, const struct sim_trace *t,
 		return -EINVAL;
 	s->t = t;
 	s->cfg = *cfg;
+	if (algo->exact_log)
+		s->cfg.dirty_log = SIM_LOG_EXACT;
 	s->algo = algo;
 	s->pages = t->pages;
 	s->page_size = t->page_size;

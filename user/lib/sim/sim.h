@@ -249,6 +249,11 @@ struct sim_algo {
 	 * sim_decision.tags); nr_tags <= SIM_TAGS, 0 if it does not tag. */
 	unsigned int nr_tags;
 	const char *const *tag_names;
+	/* A bound computed for the exact log (the oracle): it runs with
+	 * SIM_LOG_EXACT whatever cfg.dirty_log says. Any schedule sends at
+	 * least as many pages under QEMU's log as under the exact one, so
+	 * the bound holds for both. */
+	bool exact_log;
 };
 
 extern const struct sim_algo sim_algo_qemu;

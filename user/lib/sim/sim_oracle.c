@@ -329,4 +329,5 @@ const struct sim_algo sim_algo_oracle = {
 	.init = oracle_init,
 	.sync = oracle_sync,
 	.fini = oracle_fini,
+	.exact_log = true,
 };
