@@ -162,6 +162,37 @@ static void test_json_contract(void)
 	}
 }
 
+/* The default rules are QEMU's: the sync dirty log and qemu's sync at the
+ * threshold (what tools/eval/sim-vs-e2e checks against the patched QEMU),
+ * and they are not the exact log's. */
+static void test_default_rules(void)
+{
+	static struct out def, qemu, exact;
+	const char *a_def[] = { "--trace", path_in("t.gz"), "--algo",
+				"qemu,prob", "--bandwidth", "2", "--json",
+				NULL };
+	const char *a_qemu[] = { "--trace", path_in("t.gz"), "--algo",
+				 "qemu,prob", "--bandwidth", "2", "--json",
+				 "--dirty-log", "sync", "--param",
+				 "qemu.threshold_sync=1", NULL };
+	const char *a_exact[] = { "--trace", path_in("t.gz"), "--algo",
+				  "qemu,prob", "--bandwidth", "2", "--json",
+				  "--dirty-log", "exact", "--param",
+				  "qemu.threshold_sync=0", NULL };
+
+	if (!ASSERT_OK(write_trace(a_def[1], TRACE_FMT_TEXT_GZ), "trace") ||
+	    !ASSERT_EQ(sim(&def, a_def), 0, "defaults") ||
+	    !ASSERT_EQ(sim(&qemu, a_qemu), 0, "QEMU's rules") ||
+	    !ASSERT_EQ(sim(&exact, a_exact), 0, "exact log"))
+		return;
+	if (!ASSERT_TRUE(!strcmp(def.stdout_buf, qemu.stdout_buf),
+			 "the defaults are QEMU's rules"))
+		printf("  defaults:\n%s  QEMU's rules:\n%s", def.stdout_buf,
+		       qemu.stdout_buf);
+	ASSERT_TRUE(strcmp(def.stdout_buf, exact.stdout_buf) != 0,
+		    "the exact log gives other results");
+}
+
 static void test_sweep(void)
 {
 	const char *args[] = { "--trace", path_in("t.gz"), "--sweep", "1,2,8",
@@ -301,6 +332,7 @@ int main(void)
 		return 1;
 	}
 	RUN_TEST(test_json_contract);
+	RUN_TEST(test_default_rules);
 	RUN_TEST(test_sweep);
 	RUN_TEST(test_bad_traces);
 	RUN_TEST(test_bad_arguments);

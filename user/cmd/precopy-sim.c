@@ -115,9 +115,10 @@ static const struct argp_option opts[] = {
 	  "pages (default; = total time here), time (iterations of at least "
 	  "0.5 s), downtime (polish below the limit); see "
 	  "user/lib/model/planner.h", 0 },
-	{ "dirty-log", OPT_DIRTYLOG, "LOG", 0, "exact (default: a page is "
-	  "dirty from a write until sent) or sync (QEMU's: also when written "
-	  "since the previous sync, before it was sent); see sim.h", 0 },
+	{ "dirty-log", OPT_DIRTYLOG, "LOG", 0, "sync (default, QEMU's: a "
+	  "page is dirty from a write until sent, and also when written since "
+	  "the previous sync, before it was sent) or exact (only the former); "
+	  "see sim.h", 0 },
 	{ "zero-pages", OPT_ZERO, NULL, 0, "A page with no write so far is a "
 	  "zero page: sent at no cost, as QEMU does, and not counted in the "
 	  "pages sent; see sim.h", 0 },

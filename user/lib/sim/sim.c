@@ -198,6 +198,7 @@ void sim_config__default(struct sim_config *c, double bandwidth,
 	c->start_s = -1;
 	c->max_sent_ram = 20;
 	c->max_iters = 100000;
+	c->dirty_log = SIM_LOG_SYNC;	/* QEMU's (tools/eval/sim-vs-e2e) */
 }
 
 const struct sim_algo *sim_algo__find(const char *name)

@@ -27,10 +27,10 @@
  *   later iff t <= t_k, i.e. from slot ceil((t - start_s) / dt) on (0 if
  *   t <= start_s).
  * - Dirty state (cfg.dirty_log):
- *   SIM_LOG_EXACT (default): exact and per page, a page is dirty from a
- *   write until it is next sent. Pages never sent are dirty.
- *   SIM_LOG_SYNC: what QEMU's KVM dirty log gives it. QEMU takes the log
- *   at each sync; with the dirty ring it re-protects the pages it reaped
+ *   SIM_LOG_EXACT: exact and per page, a page is dirty from a write
+ *   until it is next sent. Pages never sent are dirty.
+ *   SIM_LOG_SYNC (default since 2026-12-03; before, exact): what QEMU's
+ *   KVM dirty log gives it. QEMU takes the log at each sync; with the dirty ring it re-protects the pages it reaped
  *   then, and with the bitmap it clears the log of a whole 1 GiB chunk
  *   (clear-bitmap-shift 18) before it sends the chunk's first page. So a
  *   page written after a sync is dirty again at the next sync even when

@@ -5,7 +5,7 @@
  * dirty pages fit in threshold = bandwidth x downtime-limit (the budget),
  * it stops and copies.
  *
- * Parameter qemu.threshold_sync (0 default, 1): where QEMU really syncs.
+ * Parameter qemu.threshold_sync (1 default, 0): where QEMU really syncs.
  * migration_iteration_run() syncs as soon as its pending estimate (dirty
  * pages not sent yet) falls below threshold_size, not at the end of a
  * pass, and its page search goes on from where it was (wrapping). With
@@ -37,6 +37,7 @@ static int qemu_init(struct sim *s, void **state, char *err, size_t errlen)
 	if (!q)
 		return -ENOMEM;
 	q->s = s;
+	q->threshold_sync = 1;
 	ret = sim__param(s, "threshold_sync", 0, 1, &q->threshold_sync, err,
 			 errlen);
 	if (ret < 0) {
