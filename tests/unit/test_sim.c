@@ -710,7 +710,8 @@ static void test_sync_log(void)
 		goto out;
 	sim_config__default(&c, 2048 * 4096.0, 0.3);
 	c.start_s = 1.0;
-	ASSERT_EQ(c.dirty_log, SIM_LOG_EXACT, "exact by default");
+	ASSERT_EQ(c.dirty_log, SIM_LOG_SYNC, "QEMU's log by default");
+	c.dirty_log = SIM_LOG_EXACT;
 	if (ASSERT_OK(sim__run(t, &sim_algo_qemu, &c, &r, err, sizeof(err)),
 		      "exact")) {
 		ASSERT_EQ(r.pages_sent, 1024, "exact: each page once");
@@ -750,15 +751,17 @@ out:
 	trace_epochs__free(tr2);
 }
 
-/* qemu.threshold_sync=1: from the second iteration on, QEMU sends until
- * only `budget` dirty pages are unsent, then syncs (migration_iteration_
- * run's pending estimate < threshold_size), its search going on from
- * where it was. The per-sync log says how many it sends. */
+/* qemu.threshold_sync=1 (the default; 0 syncs at pass ends): from the
+ * second iteration on, QEMU sends until only `budget` dirty pages are
+ * unsent, then syncs (migration_iteration_run's pending estimate <
+ * threshold_size), its search going on from where it was. The per-sync
+ * log says how many it sends. */
 static void test_threshold_sync(void)
 {
 	struct trace_epochs *tr = make_trace(1024, 100, 100000, w_random);
 	struct sim_trace *t = tr ? sim_trace__new(tr, NULL, 0) : NULL;
-	const char *param[] = { "qemu.threshold_sync=1" };
+	const char *param[] = { "qemu.threshold_sync=0",
+				"qemu.threshold_sync=1" };
 	struct sim_result r, x;
 	struct sim_config c;
 	char err[256], *log = NULL, *line;
@@ -771,6 +774,8 @@ static void test_threshold_sync(void)
 	sim_config__default(&c, 1000 * 4096.0, 0.1);	/* budget 100 */
 	c.start_s = 1.0;
 	c.dirty_log = SIM_LOG_SYNC;
+	c.nr_params = 1;
+	c.params[0] = param[0];
 	if (!ASSERT_OK(sim__run(t, &sim_algo_qemu, &c, &x, err, sizeof(err)),
 		       "pass-end syncs"))
 		goto out;
@@ -778,8 +783,7 @@ static void test_threshold_sync(void)
 	if (!ASSERT_NOT_NULL(f, "log"))
 		goto out;
 	c.log = f;
-	c.nr_params = 1;
-	c.params[0] = param[0];
+	c.params[0] = param[1];
 	if (!ASSERT_OK(sim__run(t, &sim_algo_qemu, &c, &r, err, sizeof(err)),
 		       "threshold syncs")) {
 		fclose(f);
