@@ -246,6 +246,48 @@ out:
 	model__free(m);
 }
 
+/* Near the budget the window is the excess, R - budget, as QEMU syncs
+ * once its unsent dirty pages fit the budget; farther away, and with
+ * edge 0, the full window. 2000 pages/s, 300 ms: budget 600, window 200. */
+static void test_window_at_the_edge(void)
+{
+	static const uint64_t rs[] = { 700, 900, 601 };
+	static const uint64_t want[] = { 100, 200, 1 };
+	struct model *m = trained();
+	struct planner *pl = NULL, *off = NULL;
+	struct planner_params pp;
+	struct plan *p = plan__new(PAGES);
+	uint64_t dirty[WORDS];
+	unsigned int i, k;
+
+	if (!ASSERT_NOT_NULL(m, "model") || !ASSERT_NOT_NULL(p, "plan"))
+		goto out;
+	pl = mkplanner(m, 2000, 0.3);
+	planner_params__default(&pp, PAGES, 4096, 0.3, 0.1, 2000 * 4096.0);
+	pp.edge = 0;
+	off = planner__new(&pp, m);
+	if (!ASSERT_NOT_NULL(pl, "planner") || !ASSERT_NOT_NULL(off, "edge 0"))
+		goto out;
+	for (k = 0; k < 3; k++) {
+		memset(dirty, 0, sizeof(dirty));
+		for (i = 0; i < rs[k]; i++)
+			set_bit(dirty, PAGES - 1 - i);
+		ASSERT_OK(planner__plan(pl, dirty, p), "plan");
+		ASSERT_EQ(p->budget, 600, "budget");
+		ASSERT_EQ(p->window, want[k], "window: the excess, or all");
+		check_partition(p, dirty);
+		ASSERT_OK(planner__plan(off, dirty, p), "plan, edge 0");
+		ASSERT_EQ(p->window, 200, "edge 0: the full window");
+	}
+	pp.edge = 2;
+	ASSERT_TRUE(planner__new(&pp, m) == NULL, "edge out of [0, 1] refused");
+out:
+	plan__free(p);
+	planner__free(pl);
+	planner__free(off);
+	model__free(m);
+}
+
 /* Hot pages wait (within the room), cold pages go first in address
  * order, then the others by ascending risk. */
 static void test_risky_pages_wait(void)
@@ -533,6 +575,7 @@ int main(void)
 	RUN_TEST(test_partition_random);
 	RUN_TEST(test_stop_sends_everything);
 	RUN_TEST(test_window_follows_bandwidth);
+	RUN_TEST(test_window_at_the_edge);
 	RUN_TEST(test_risky_pages_wait);
 	RUN_TEST(test_objectives);
 	RUN_TEST(test_guard);

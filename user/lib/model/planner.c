@@ -152,6 +152,7 @@ void planner_params__default(struct planner_params *p, uint64_t pages,
 	p->trade = 2;
 	p->polish = 1;
 	p->max_iters = 1000;
+	p->edge = 1;
 }
 
 static bool finite_pos(double x)
@@ -225,7 +226,7 @@ static bool params_ok(const struct planner_params *p,
 	       p->bw_sigmas >= 0 && isfinite(p->iter_s) && p->iter_s >= 0 &&
 	       finite_pos(p->defer_risk) && p->defer_risk <= 1 &&
 	       in01(p->defer_share) && in01(p->margin) && in01(p->guard) &&
-	       in01(p->coarse) && isfinite(p->min_horizon) &&
+	       in01(p->coarse) && in01(p->edge) && isfinite(p->min_horizon) &&
 	       p->min_horizon >= 1 && p->min_horizon <= MODEL_HORIZON_MAX &&
 	       isfinite(p->max_horizon) && p->max_horizon >= p->min_horizon &&
 	       p->max_horizon <= 65536 && isfinite(p->short_horizon) &&
@@ -524,6 +525,8 @@ static void plan_measure(struct planner *pl, struct plan_ctx *c,
 	c->window = (uint64_t)floor(c->lo * iter_s / p->page_size);
 	if (c->window < 1)
 		c->window = 1;
+	if (p->edge > 0.5 && c->r > c->budget && c->r - c->budget < c->window)
+		c->window = c->r - c->budget;	/* the excess only */
 	pl->window = c->window;
 	out->dirty = c->r;
 	out->budget = c->budget;

@@ -33,7 +33,7 @@
  *   prob.objective (0 pages, 1 time, 2 downtime), prob.defer_risk,
  *   prob.defer_share, prob.margin, prob.guard, prob.coarse,
  *   prob.min_horizon, prob.leak_weight,
- *   prob.min_gain, prob.trade, prob.polish, prob.iter_s,
+ *   prob.min_gain, prob.trade, prob.polish, prob.iter_s, prob.edge,
  *   prob.bw_sigmas, prob.short_horizon, prob.max_horizon   the planner
  */
 #include <errno.h>
@@ -134,6 +134,8 @@ static int prob_params(struct sim *s, struct model_params *mp,
 	if (ret >= 0)
 		ret = sim__param(s, "iter_s", 0, 3600, &pp->iter_s, err,
 				 errlen);
+	if (ret >= 0)
+		ret = sim__param(s, "edge", 0, 1, &pp->edge, err, errlen);
 	if (ret >= 0)
 		ret = sim__param(s, "bw_sigmas", 0, 10, &pp->bw_sigmas, err,
 				 errlen);
