@@ -193,8 +193,22 @@ static void check_epoch(enum expect exp, const struct counts *c)
 	}
 }
 
-static void run_hook(enum precopy_hook h, enum workvm_log_mode m)
+/* The truth is KVM's own dirty log. This project's build hosts (6.18,
+ * kvm_pvm) let KVM push past a full dirty ring (WARNING at
+ * virt/kvm/dirty_ring.c:225) now and then, under load: the runner then
+ * finds the ring full with nothing to harvest and the epoch's log is
+ * lost (workvm.c). That is no fault of the hook under test, so a run
+ * that meets it is tried once more with a fresh VM, and skipped, saying
+ * why, if it meets it again. Returns true to retry. */
+static bool ring_lost(const char *err)
 {
+	return strstr(err, "dirty ring overflowed") != NULL;
+}
+
+static bool run_hook_once(enum precopy_hook h, enum workvm_log_mode m,
+			  bool last_try)
+{
+	bool retry = false;
 	const char *hname = precopy_hook__name(h);
 	enum expect exp = expected(h, m);
 	struct tracker_opts o = tracker_opts__default();
@@ -215,14 +229,14 @@ static void run_hook(enum precopy_hook h, enum workvm_log_mode m)
 		TEST_SKIP("%s", vmchild_skip_reason());
 		snprintf(summary, sizeof(summary), "- - %s",
 			 vmchild_skip_reason());
-		return;
+		return false;
 	}
 	if (!(probe_ok & TRACKER_HOOK_BIT(h))) {
 		TEST_SKIP("%s not accepted by this kernel: %s", hname,
 			  probe_why[h]);
 		snprintf(summary, sizeof(summary), "- - not accepted: %s",
 			 probe_why[h]);
-		return;
+		return false;
 	}
 	o.hooks = TRACKER_HOOK_BIT(h);
 	o.capacity_pages = CAPACITY_PAGES;
@@ -243,9 +257,24 @@ static void run_hook(enum precopy_hook h, enum workvm_log_mode m)
 
 	for (e = 0; e < EPOCHS; e++) {
 		const uint64_t *seen;
+		int rc = vmchild__epoch(&vmc, e ? EPOCH_MS : FIRST_EPOCH_MS,
+					&ep);
 
-		if (!ASSERT_OK(vmchild__epoch(&vmc, e ? EPOCH_MS : FIRST_EPOCH_MS,
-					      &ep), vmc.err))
+		if (rc && ring_lost(vmc.err)) {
+			printf("  epoch %d: %s\n", e, vmc.err);
+			if (last_try) {
+				TEST_SKIP("this host's KVM pushed past a full "
+					  "dirty ring twice (kernel warning at "
+					  "virt/kvm/dirty_ring.c:225): KVM's "
+					  "log, the truth, was lost");
+				snprintf(summary, sizeof(summary), "- - "
+					 "skipped: KVM lost its dirty ring");
+			} else {
+				retry = true;
+			}
+			goto cleanup;
+		}
+		if (!ASSERT_OK(rc, vmc.err))
 			goto cleanup;
 		tracker__harvest(t);
 		seen = tracker__vm_bitmap(t, vm, &npages);
@@ -320,6 +349,16 @@ cleanup:
 	vmchild__stop(&vmc, false);
 	tracker__close(t);
 	free(before);
+	return retry;
+}
+
+static void run_hook(enum precopy_hook h, enum workvm_log_mode m)
+{
+	if (run_hook_once(h, m, false)) {
+		printf("  KVM lost its dirty ring (see above): once more with "
+		       "a fresh VM\n");
+		run_hook_once(h, m, true);
+	}
 }
 
 /* One test per hook and mode; each ends with its matrix line. */
