@@ -152,7 +152,7 @@ void planner_params__default(struct planner_params *p, uint64_t pages,
 	p->trade = 2;
 	p->polish = 1;
 	p->max_iters = 1000;
-	p->edge = 1;
+	p->edge = 0.75;
 }
 
 static bool finite_pos(double x)
@@ -525,8 +525,16 @@ static void plan_measure(struct planner *pl, struct plan_ctx *c,
 	c->window = (uint64_t)floor(c->lo * iter_s / p->page_size);
 	if (c->window < 1)
 		c->window = 1;
-	if (p->edge > 0.5 && c->r > c->budget && c->r - c->budget < c->window)
-		c->window = c->r - c->budget;	/* the excess only */
+	if (p->edge > 0 && c->r > c->budget && c->r - c->budget < c->window) {
+		/* the excess only, but not under (1 - edge) of a window */
+		uint64_t floor_w = (uint64_t)ceil((1 - p->edge) *
+						  (double)c->window);
+
+		c->window = c->r - c->budget > floor_w ? c->r - c->budget :
+			    floor_w;
+		if (c->window < 1)
+			c->window = 1;
+	}
 	pl->window = c->window;
 	out->dirty = c->r;
 	out->budget = c->budget;
