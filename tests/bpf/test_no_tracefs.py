@@ -140,6 +140,13 @@ def test_fault_hooks_without_tracefs():
     # kvm_page_fault and fast_page_fault attach without tracefs (they fire
     # only where guest code runs on hardware: not necessarily here, so
     # only the attach is asserted).
+    if os.environ.get("VMTEST"):
+        # In the vmtest VMs (TCG, the QEMU guest nested under KVM) the whole
+        # VM froze during this case in 2 of 5 runs on 2026-12-03 (no
+        # output, not even the suite's stall report; 6.1 and 6.12); on the
+        # host it passes. test_hooks attaches the same hooks in the VMs.
+        raise Skip("in the vmtest VM: attaching the fault hooks beside a "
+                   "nested QEMU froze the TCG VM in 2 of 5 runs")
     need_unshare()
     vm = qemu_vm()
     p = in_namespace(UNMOUNT, ["-j", "-H", "page_fault,fast_pf", "-p",
