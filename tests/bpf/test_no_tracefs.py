@@ -130,24 +130,24 @@ def check_run(p, what, want_dirty=True, vm=None, before=None):
     return ivs
 
 
-@t.test
-def test_qemu_without_tracefs():
+def trace_qemu(setup, what):
+    """precopy-trace -p on the shared QEMU after the mount setup."""
     skip_nested_qemu()
     need_unshare()
     vm = qemu_vm()
     before = guest_progress(vm)
-    p = in_namespace(UNMOUNT, ["-j", "-p", str(vm.pid), "1", "3"])
-    check_run(p, "-p QEMU, tracefs unmounted", vm=vm, before=before)
+    p = in_namespace(setup, ["-j", "-p", str(vm.pid), "1", "3"])
+    check_run(p, what, vm=vm, before=before)
+
+
+@t.test
+def test_qemu_without_tracefs():
+    trace_qemu(UNMOUNT, "-p QEMU, tracefs unmounted")
 
 
 @t.test
 def test_qemu_with_tracefs():
-    skip_nested_qemu()
-    need_unshare()
-    vm = qemu_vm()
-    before = guest_progress(vm)
-    p = in_namespace(MOUNT, ["-j", "-p", str(vm.pid), "1", "3"])
-    check_run(p, "-p QEMU, tracefs mounted", vm=vm, before=before)
+    trace_qemu(MOUNT, "-p QEMU, tracefs mounted")
 
 
 @t.test

@@ -531,9 +531,7 @@ static void plan_measure(struct planner *pl, struct plan_ctx *c,
 						  (double)c->window);
 
 		c->window = c->r - c->budget > floor_w ? c->r - c->budget :
-			    floor_w;
-		if (c->window < 1)
-			c->window = 1;
+			    floor_w;	/* >= 1: r > budget */
 	}
 	pl->window = c->window;
 	out->dirty = c->r;
