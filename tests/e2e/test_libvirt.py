@@ -360,6 +360,16 @@ def test_virsh_migrate_by_the_plan():
         print(f"  virsh migrate --live: {took:.1f} s; memory: "
               f"{MEM_MIB} MiB compared, {nonzero} pages written, "
               f"{diff} differ")
+        if diff:
+            # what the source QEMU said of its dirty ring and of the plan
+            qlog = os.path.join(tmp, "a", "log", "qemu", NAME + ".log")
+            try:
+                with open(qlog, errors="replace") as f:
+                    for line in f:
+                        if "dirty ring" in line or "x-precopy-plan" in line:
+                            print("  source QEMU: " + line.strip()[:300])
+            except OSError as e:
+                print(f"  no source QEMU log: {e}")
         t.check(diff == 0, f"destination memory equals the source's "
                 f"({diff} pages differ)")
         t.check(nonzero > 1000, f"the guest wrote its memory ({nonzero} "
