@@ -494,6 +494,56 @@ out:
 	model__free(m);
 }
 
+/* The handover: a migration whose shadow QEMU has switched over but
+ * that is not converging itself is STOP, so that QEMU's own rule ends it
+ * (the default guard, which never falls back, included). Here the shadow
+ * sends what the migration sends and sees no writes, while the
+ * migration reports every page dirty at every sync. */
+static void test_handover(void)
+{
+	struct model *m = trained();
+	struct planner_params pp;
+	struct planner *pl = NULL;
+	struct plan *p = plan__new(PAGES);
+	struct planner_feedback fb = { .duration_s = 1, .pages_sent = 1000 };
+	uint64_t dirty[WORDS], none[WORDS] = { 0 };
+	unsigned int i, n, sends_before = 0;
+	bool stopped = false;
+
+	if (!ASSERT_NOT_NULL(m, "model") || !ASSERT_NOT_NULL(p, "plan"))
+		goto out;
+	planner_params__default(&pp, PAGES, 4096, 0.3, 0.1, 1000 * 4096.0);
+	pl = planner__new(&pp, m);
+	if (!ASSERT_NOT_NULL(pl, "planner"))
+		goto out;
+	for (i = 0; i < WORDS; i++)
+		dirty[i] = ~0ULL;
+	for (n = 0; n < 40 && !stopped; n++) {
+		ASSERT_OK(planner__plan(pl, dirty, p), "plan");
+		check_partition(p, dirty);
+		if (p->action == PLAN_STOP) {
+			stopped = true;
+			break;
+		}
+		sends_before++;
+		planner__epoch(pl, none, 0.1);
+		ASSERT_OK(planner__feedback(pl, &fb), "feedback");
+	}
+	if (!ASSERT_TRUE(stopped, "STOP once the shadow switched over"))
+		goto out;
+	ASSERT_TRUE(sends_before >= 8, "not before non-convergence shows");
+	ASSERT_TRUE(!p->converging, "not converging");
+	ASSERT_TRUE(p->dirty > p->budget, "above the budget");
+	ASSERT_TRUE(p->reason && strstr(p->reason, "stock QEMU would have"),
+		    "says why");
+	ASSERT_EQ(p->nr_send, PAGES, "every dirty page, for QEMU's order");
+	printf("  STOP after %u plans: %s\n", sends_before, p->reason);
+out:
+	plan__free(p);
+	planner__free(pl);
+	model__free(m);
+}
+
 /* A workload that dirties 2000 random pages per 100 ms epoch against a
  * link of 1000 pages/s cannot converge: the planner says so after its
  * progress window, and advises a higher bandwidth and a throttle. */
@@ -580,6 +630,7 @@ int main(void)
 	RUN_TEST(test_risky_pages_wait);
 	RUN_TEST(test_objectives);
 	RUN_TEST(test_guard);
+	RUN_TEST(test_handover);
 	RUN_TEST(test_nonconvergence);
 	RUN_TEST(test_rejects);
 	return harness_finish();

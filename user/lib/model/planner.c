@@ -97,6 +97,8 @@ struct plan_ctx {
 	uint64_t ncold;		/* of them cold (in address order) */
 	uint64_t kc;		/* dirty pages before the cursor's word */
 	double lo;		/* cautious bandwidth */
+	bool converging;	/* note_progress() says so */
+	bool handover;		/* QEMU's own rules decide (plan_guard) */
 };
 
 static const char *const objective_names[] = {
@@ -540,6 +542,7 @@ static void plan_measure(struct planner *pl, struct plan_ctx *c,
 	out->bandwidth_sd = sd;
 	out->bandwidth_lo = c->lo;
 	note_progress(pl, c->r, c->budget, out);
+	c->converging = out->converging;
 	if (!out->converging)
 		advise(pl, c->r, out);
 }
@@ -603,7 +606,7 @@ static int plan_classify(struct planner *pl, struct plan_ctx *c,
  * has to send, against the shadow QEMU's (or its total once it stopped).
  * Fall back to QEMU's order over guard * pages of regret; plan again once
  * the plan is back to even. Sets pl->fallback for this plan. */
-static void plan_guard(struct planner *pl, const struct plan_ctx *c)
+static void plan_guard(struct planner *pl, struct plan_ctx *c)
 {
 	double tol = pl->p.guard * (double)pl->p.pages;
 
@@ -613,6 +616,12 @@ static void plan_guard(struct planner *pl, const struct plan_ctx *c)
 	shadow_catch_up(pl);
 	pl->regret = (int64_t)(pl->sent + c->r) -
 		     (int64_t)(shadow__sent(pl->sh) + shadow__need(pl->sh));
+	/* stock QEMU would have switched over by now and the plan is not
+	 * converging: hand the switchover back to QEMU's own rule, whatever
+	 * the guard (a STOP that QEMU refuses above its threshold makes it
+	 * run stock until its pending pages fit) */
+	c->handover = shadow__stopped(pl->sh) && !c->converging &&
+		      c->r > c->budget;
 	if (pl->p.guard >= 1)
 		return;	/* measure only */
 	/* once the shadow switched over, QEMU's order cannot catch up; and
@@ -748,7 +757,10 @@ static int plan_emit_stop(struct planner *pl, const struct plan_ctx *c,
 	out->action = PLAN_STOP;
 	out->window = 0;
 	out->downtime_s = (double)c->r * pl->p.page_size / pl->mu;
-	out->reason = !c->r ? "nothing dirty" :
+	out->reason = c->handover ?
+		      "not converging where stock QEMU would have stopped: "
+		      "QEMU's rules decide" :
+		      !c->r ? "nothing dirty" :
 		      pl->p.objective == PLANNER_DOWNTIME ?
 		      "fits the downtime limit, no gain left" :
 		      "fits the downtime limit";
@@ -865,7 +877,7 @@ int planner__plan(struct planner *pl, const uint64_t *dirty, struct plan *out)
 		return plan_nomem(out);
 	plan_guard(pl, &c);
 	plan_defer(pl, &c);
-	if (plan_iterate(pl, &c, out))
+	if (c.handover || plan_iterate(pl, &c, out))
 		return plan_emit_stop(pl, &c, out);
 	return plan_emit_send(pl, &c, out);
 }
