@@ -150,6 +150,7 @@ void planner_params__default(struct planner_params *p, uint64_t pages,
 	p->short_horizon = 4;
 	p->leak_weight = 1;
 	p->guard = 1;
+	p->handover = 1;
 	p->min_gain = 0.1;
 	p->trade = 2;
 	p->polish = 1;
@@ -227,7 +228,7 @@ static bool params_ok(const struct planner_params *p,
 	       p->bw_alpha <= 1 && isfinite(p->bw_sigmas) &&
 	       p->bw_sigmas >= 0 && isfinite(p->iter_s) && p->iter_s >= 0 &&
 	       finite_pos(p->defer_risk) && p->defer_risk <= 1 &&
-	       in01(p->defer_share) && in01(p->margin) && in01(p->guard) &&
+	       in01(p->defer_share) && in01(p->margin) && in01(p->guard) && in01(p->handover) &&
 	       in01(p->coarse) && in01(p->edge) && isfinite(p->min_horizon) &&
 	       p->min_horizon >= 1 && p->min_horizon <= MODEL_HORIZON_MAX &&
 	       isfinite(p->max_horizon) && p->max_horizon >= p->min_horizon &&
@@ -620,7 +621,8 @@ static void plan_guard(struct planner *pl, struct plan_ctx *c)
 	 * converging: hand the switchover back to QEMU's own rule, whatever
 	 * the guard (a STOP that QEMU refuses above its threshold makes it
 	 * run stock until its pending pages fit) */
-	c->handover = shadow__stopped(pl->sh) && !c->converging &&
+	c->handover = pl->p.handover > 0 && shadow__stopped(pl->sh) &&
+		      !c->converging &&
 		      c->r > c->budget;
 	if (pl->p.guard >= 1)
 		return;	/* measure only */

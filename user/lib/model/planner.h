@@ -230,6 +230,9 @@ struct planner_params {
 	double guard;		/* regret tolerated before falling back, as a
 				 * share of the guest's pages, [0, 1]
 				 * (1: measure the regret, never fall back) */
+	double handover;	/* 1: STOP when the shadow stopped and the
+				 * plan does not converge (Handover); 0: off
+				 * (for ablation) (1) */
 	double min_gain;	/* [0, 1) (0.1), objective downtime */
 	double trade;		/* >= 0 (2), objective downtime */
 	unsigned int polish;	/* 0..100 (1), objective downtime */

@@ -31,7 +31,7 @@
  * Parameters (defaults of model_params__default / planner_params__default):
  *   prob.neigh, prob.decay, prob.prior, prob.long_decay    the model
  *   prob.objective (0 pages, 1 time, 2 downtime), prob.defer_risk,
- *   prob.defer_share, prob.margin, prob.guard, prob.coarse,
+ *   prob.defer_share, prob.margin, prob.guard, prob.handover, prob.coarse,
  *   prob.min_horizon, prob.leak_weight,
  *   prob.min_gain, prob.trade, prob.polish, prob.iter_s, prob.edge,
  *   prob.bw_sigmas, prob.short_horizon, prob.max_horizon   the planner
@@ -116,6 +116,9 @@ static int prob_params(struct sim *s, struct model_params *mp,
 		ret = sim__param(s, "margin", 0, 1, &pp->margin, err, errlen);
 	if (ret >= 0)
 		ret = sim__param(s, "guard", 0, 1, &pp->guard, err, errlen);
+	if (ret >= 0)
+		ret = sim__param(s, "handover", 0, 1, &pp->handover, err,
+				 errlen);
 	if (ret >= 0)
 		ret = sim__param(s, "coarse", 0, 1, &pp->coarse, err, errlen);
 	if (ret >= 0)
