@@ -425,6 +425,7 @@ static int mig_start(struct plan_serve *s, struct mig *m, uint64_t generation)
 				env.downtime_ms / 1e3, epoch_s,
 				env.bandwidth_mib * (1 << 20));
 	pp.objective = env.objective;
+	pp.handover = env.handover;
 	m->planner = m->model ? planner__new(&pp, m->model) : NULL;
 	m->plan = plan__new(m->ram_pages);
 	m->dirty = calloc(m->words, 8);

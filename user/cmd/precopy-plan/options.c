@@ -62,6 +62,7 @@ enum {
 	OPT_OBJECTIVE,
 	OPT_PROMETHEUS,
 	OPT_DOMAIN,
+	OPT_HANDOVER,
 };
 
 static const struct argp_option opts[] = {
@@ -89,6 +90,10 @@ static const struct argp_option opts[] = {
 	  "the limit is free), time (the same with iterations of at least "
 	  "0.5 s: fewer syncs), or downtime (also polish the downtime below "
 	  "the limit)", 0 },
+	{ "handover", OPT_HANDOVER, "SHARE", 0, "Once stock QEMU would have "
+	  "switched over and the plan does not converge, hand the switchover "
+	  "back to QEMU's own rule when the plan has cost this share of "
+	  "stock's pages more (default 0.1; 1: never)", 0 },
 	{ "once", OPT_ONCE, NULL, 0, "Exit after one migration completes", 0 },
 	{ "prometheus", OPT_PROMETHEUS, "ADDR:PORT", 0, "Serve /metrics for "
 	  "Prometheus (plans, fallbacks, rejected plans, bandwidth, remaining "
@@ -157,6 +162,9 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 			cli_usage_error(state, "invalid objective '%s' (pages, "
 					"time or downtime)", arg);
 		break;
+	case OPT_HANDOVER:
+		o->handover = cli_parse_num(arg, 0, 1, state, "--handover");
+		break;
 	case 'E':
 		o->epoch_ms = cli_parse_epoch_ms(arg, state);
 		break;
@@ -224,6 +232,7 @@ void plan_options__parse(struct plan_options *o, int argc, char **argv)
 		.bandwidth_mib = 128,
 		.downtime_ms = 300,
 		.epoch_ms = 100,
+		.handover = 0.1,
 		.max_ram = 64ULL << 30,
 	};
 	parsing = o;

@@ -22,6 +22,7 @@ struct plan_options {
 	double bandwidth_mib;
 	double downtime_ms;
 	enum planner_objective objective;
+	double handover;	/* planner_params.handover */
 	unsigned int epoch_ms;
 	enum plan_source source;
 	uint64_t max_ram;

@@ -150,7 +150,7 @@ void planner_params__default(struct planner_params *p, uint64_t pages,
 	p->short_horizon = 4;
 	p->leak_weight = 1;
 	p->guard = 1;
-	p->handover = 1;
+	p->handover = 0.1;
 	p->min_gain = 0.1;
 	p->trade = 2;
 	p->polish = 1;
@@ -617,13 +617,15 @@ static void plan_guard(struct planner *pl, struct plan_ctx *c)
 	shadow_catch_up(pl);
 	pl->regret = (int64_t)(pl->sent + c->r) -
 		     (int64_t)(shadow__sent(pl->sh) + shadow__need(pl->sh));
-	/* stock QEMU would have switched over by now and the plan is not
-	 * converging: hand the switchover back to QEMU's own rule, whatever
-	 * the guard (a STOP that QEMU refuses above its threshold makes it
-	 * run stock until its pending pages fit) */
-	c->handover = pl->p.handover > 0 && shadow__stopped(pl->sh) &&
-		      !c->converging &&
-		      c->r > c->budget;
+	/* stock QEMU would have switched over by now, the plan is not
+	 * converging and has cost more than `handover` of stock's total:
+	 * hand the switchover back to QEMU's own rule, whatever the guard
+	 * (a STOP that QEMU refuses above its threshold makes it run stock
+	 * until its pending pages fit) */
+	c->handover = pl->p.handover < 1 && shadow__stopped(pl->sh) &&
+		      !c->converging && c->r > c->budget &&
+		      (double)pl->regret > pl->p.handover *
+					   (double)shadow__sent(pl->sh);
 	if (pl->p.guard >= 1)
 		return;	/* measure only */
 	/* once the shadow switched over, QEMU's order cannot catch up; and

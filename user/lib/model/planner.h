@@ -163,8 +163,9 @@
  * itself: pages under `coarse` risk, most of memory, go in QEMU's order
  * and pass; only pages with evidence of writes are reordered or held.
  *
- * Handover. Whatever guard is, once the shadow has switched over and the
- * plan is not converging (below) with R over the budget, the plan is STOP
+ * Handover. Whatever guard is, once the shadow has switched over, the
+ * plan is not converging (below) with R over the budget, and its regret is
+ * over `handover` (0.1) of the shadow's total pages, the plan is STOP
  * (reason "not converging where stock QEMU would have stopped"): the
  * consumer switches over only where its own rule allows (QEMU: pending
  * pages under its threshold, which counts the bandwidth it measures and
@@ -230,9 +231,10 @@ struct planner_params {
 	double guard;		/* regret tolerated before falling back, as a
 				 * share of the guest's pages, [0, 1]
 				 * (1: measure the regret, never fall back) */
-	double handover;	/* 1: STOP when the shadow stopped and the
-				 * plan does not converge (Handover); 0: off
-				 * (for ablation) (1) */
+	double handover;	/* regret tolerated once the shadow stopped
+				 * and the plan does not converge, as a share
+				 * of the shadow's total (Handover), [0, 1]
+				 * (0.1; 1: never hand over) */
 	double min_gain;	/* [0, 1) (0.1), objective downtime */
 	double trade;		/* >= 0 (2), objective downtime */
 	unsigned int polish;	/* 0..100 (1), objective downtime */

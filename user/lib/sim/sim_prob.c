@@ -18,9 +18,11 @@
  *         the next drops the held-back set).
  *   STOP  ends the iteration at once; QEMU syncs and switches over if its
  *         own check holds (the dirty pages fit the downtime limit at the
- *         link's bandwidth), else that iteration sends everything not
- *         held back (plan_exec_switchover). Syncs take no time here, so
- *         such syncs happen at the same instant.
+ *         link's bandwidth), else that iteration is QEMU's own: address
+ *         order from its cursor until the unsent dirty pages fit its
+ *         threshold, then a sync, as sim_qemu.c's threshold_sync
+ *         (plan_exec_switchover; migration_iteration_run). Syncs take no
+ *         time here, so such syncs happen at the same instant.
  *
  * After each iteration the planner is told the bandwidth (the link's) and
  * the fresh count of the next sync (pages found written that had been
@@ -284,11 +286,16 @@ static void take(struct prob_state *p, uint64_t *n, uint64_t pg, uint8_t tag)
  * dirty pages outside the deferred set in QEMU's own order (address order
  * from where its page search left off, wrapping), until the executor says
  * the iteration is done. Returns the pages sent, in p->list. */
-static uint64_t follow(struct prob_state *p)
+static uint64_t follow(struct prob_state *p, uint64_t nr_dirty)
 {
-	uint64_t n = 0, pages = sim__pages(p->s), pg;
+	uint64_t n = 0, pages = sim__pages(p->s), pg, budget = sim__budget(p->s);
+	/* QEMU's own iteration (no plan: a STOP it refused): it syncs as
+	 * soon as the dirty pages it has not sent fit its threshold, like
+	 * sim_qemu.c's threshold_sync (the first pass stays whole) */
+	uint64_t cap = !p->ex.plan && p->qsync > 1 && nr_dirty > budget ?
+		       nr_dirty - budget : UINT64_MAX;
 
-	while (!plan_exec_done(&p->ex)) {
+	while (!plan_exec_done(&p->ex) && n < cap) {
 		if (plan_exec_next(&p->ex, qd_next, p, &pg)) {
 			take(p, &n, pg, risk_tag(planner__page_risk(p->pl, pg)));
 			continue;
@@ -400,7 +407,7 @@ static int prob_sync(void *state, const struct sim_sync *v,
 		p->rp->iteration = p->qsync;
 		plan_exec_adopt(&p->ex, p->rp);
 		memcpy(p->qd, v->dirty, words * sizeof(uint64_t));
-		n = follow(p);
+		n = follow(p, v->nr_dirty);
 	}
 	if (!n) {
 		/* cannot happen (the executor drops deferral after one
