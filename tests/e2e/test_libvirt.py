@@ -294,11 +294,16 @@ def test_virsh_migrate_by_the_plan():
     src = qemu_pid()
     t.require(src, "the source QEMU runs")
     ram_src = open_ram(src)
+    # Its output goes to files: a pipe nobody reads during the migration
+    # fills (64 KiB, ~84 plans' JSON lines), the planner blocks on its
+    # write, its heartbeat goes stale and QEMU drops its plans.
+    plan_out = open(os.path.join(tmp, "plan.jsonl"), "w+")
+    plan_err = open(os.path.join(tmp, "plan.stderr"), "w+")
     plan = subprocess.Popen(
         [bin_path("precopy-plan"), "-j", "--once", "--ring", ring,
          "--domain", NAME, "--prometheus", f"127.0.0.1:{port}",
          "--downtime-limit", "1000", "--bandwidth", "4"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        stdout=plan_out, stderr=plan_err, text=True, env=env)
     ram_dst = None
     try:
         deadline = time.time() + 30
@@ -375,10 +380,12 @@ def test_virsh_migrate_by_the_plan():
         t.check(nonzero > 1000, f"the guest wrote its memory ({nonzero} "
                 "non-zero pages)")
         try:
-            out, perr = plan.communicate(timeout=20)
+            plan.wait(timeout=20)
         except subprocess.TimeoutExpired:
             stop(plan)
-            out, perr = plan.communicate()
+        plan_out.seek(0)
+        plan_err.seek(0)
+        out, perr = plan_out.read(), plan_err.read()
         t.check(plan.returncode == 0, f"precopy-plan --once exited "
                 f"{plan.returncode}: {perr.strip()[-300:]}")
         objs = [json.loads(x) for x in out.splitlines() if x.strip()]
@@ -390,6 +397,11 @@ def test_virsh_migrate_by_the_plan():
               f"{done[-1]['note'] if done else 'no complete event'}")
         t.check(used and int(used.group(1)) > 0,
                 "QEMU followed the plans during virsh migrate")
+        stale = re.search(r"fell back \d+ \+ (\d+) \(stale\)",
+                          done[-1]["note"]) if done else None
+        t.check(stale and int(stale.group(1)) == 0,
+                "the planner's heartbeat never went stale during the "
+                "migration")
         # The planner's metrics name the domain as libvirt does.
         body = next((m for m in reversed(metrics)
                      if "precopy_plan_plans_total" in m), "")
@@ -404,6 +416,8 @@ def test_virsh_migrate_by_the_plan():
         if ram_dst is not None:
             os.close(ram_dst)
         stop(plan)
+        plan_out.close()
+        plan_err.close()
         try:
             os.unlink(ring)
         except OSError:
