@@ -33,6 +33,7 @@
 #include "util/caps.h"
 #include "util/cli.h"
 #include "util/json.h"
+#include "util/out_guard.h"
 #include "kvm/guest_map.h"
 #include "model/model.h"
 #include "ring/plan_serve.h"
@@ -118,8 +119,14 @@ static const char *event_name(uint32_t type)
 	return "unknown";
 }
 
+/* Standard output: lines are dropped, not waited for, while nobody reads
+ * it (a stalled planner would let QEMU drop its plans). */
+static struct out_guard out = { .fd = STDOUT_FILENO, .prog = "precopy-plan" };
+
 static void log_event(const struct plan_ring_event *ev, const char *note)
 {
+	if (!out_guard__ready(&out))
+		return;
 	if (env.json) {
 		printf("{\"version\":%d,\"type\":\"event\",\"event\":\"%s\","
 		       "\"generation\":%"
@@ -153,6 +160,8 @@ static void note(const char *fmt, ...)
 	char buf[320];
 	va_list ap;
 
+	if (!out_guard__ready(&out))
+		return;
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
@@ -174,6 +183,8 @@ static void log_plan(const struct mig *m, uint64_t iteration,
 	const char *action = p->action == PLAN_STOP ? "stop" : "send";
 	double mib = p->bandwidth / (1 << 20);
 
+	if (!out_guard__ready(&out))
+		return;
 	if (env.json) {
 		printf("{\"version\":%d,\"type\":\"plan\",\"generation\":%" PRIu64
 		       ",\"iteration\":%" PRIu64 ",\"id\":%" PRIu64
@@ -223,6 +234,8 @@ static void log_limit(const struct mig *m, const char *text)
 {
 	struct dirtylimit_state st;
 
+	if (!out_guard__ready(&out))
+		return;
 	dirtylimit__state(dl, &st);
 	if (env.json) {
 		printf("{\"type\":\"dirty_limit\",\"generation\":%" PRIu64
@@ -845,5 +858,8 @@ cleanup:
 	metrics_http__close(http);
 	if (status == 0 && cli_exiting)
 		note("exiting on a signal");
+	if (out.dropped)
+		fprintf(stderr, "precopy-plan: %" PRIu64 " output lines dropped "
+			"(standard output was not read)\n", out.dropped);
 	return status;
 }
