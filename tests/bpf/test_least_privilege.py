@@ -19,7 +19,7 @@ import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from harness import (Harness, Skip, QemuVM, bin_path,  # noqa: E402
-                     need_root_kvm)
+                     need_root_kvm, skip_nested_qemu)
 
 t = Harness()
 TRACE = os.path.abspath(bin_path("precopy-trace"))
@@ -87,6 +87,7 @@ def test_workload_vm_with_bpf_and_perfmon_only():
 @t.test
 def test_qemu_with_bpf_and_perfmon_only():
     need_capsh()
+    skip_nested_qemu()
     # QEMU under the same restriction: same uid, no capability the tracer
     # lacks, so its /proc entries are the tracer's to read.
     d = os.path.join(tmp, "qemu")

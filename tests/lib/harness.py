@@ -130,6 +130,18 @@ class Harness:
         return 1 if self.failed else 0
 
 
+def skip_nested_qemu():
+    """Tests that start a QEMU run it on the host only. In the vmtest VMs
+    (TCG; the QEMU would be TCG nested in TCG) the whole VM froze during
+    such cases in 4 of 8 runs on 2026-12-03, in test_no_tracefs and
+    test_least_privilege, on 6.1 and 6.12: no output at all, not even the
+    suite's stall report at 420 s, until vmtest's own timeout. Not
+    root-caused. The host runs these cases in every `make test`."""
+    if os.environ.get("VMTEST"):
+        raise Skip("a QEMU nested in the vmtest VM froze the VM in 4 of 8 "
+                   "runs; this case runs on the host")
+
+
 def need_root_kvm():
     if os.geteuid() != 0:
         raise Skip("needs root (BPF and /dev/kvm)")
