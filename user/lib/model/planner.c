@@ -97,7 +97,6 @@ struct plan_ctx {
 	uint64_t ncold;		/* of them cold (in address order) */
 	uint64_t kc;		/* dirty pages before the cursor's word */
 	double lo;		/* cautious bandwidth */
-	bool converging;	/* note_progress() says so */
 	bool handover;		/* QEMU's own rules decide (plan_guard) */
 };
 
@@ -228,8 +227,9 @@ static bool params_ok(const struct planner_params *p,
 	       p->bw_alpha <= 1 && isfinite(p->bw_sigmas) &&
 	       p->bw_sigmas >= 0 && isfinite(p->iter_s) && p->iter_s >= 0 &&
 	       finite_pos(p->defer_risk) && p->defer_risk <= 1 &&
-	       in01(p->defer_share) && in01(p->margin) && in01(p->guard) && in01(p->handover) &&
-	       in01(p->coarse) && in01(p->edge) && isfinite(p->min_horizon) &&
+	       in01(p->defer_share) && in01(p->margin) && in01(p->guard) &&
+	       in01(p->handover) && in01(p->coarse) && in01(p->edge) &&
+	       isfinite(p->min_horizon) &&
 	       p->min_horizon >= 1 && p->min_horizon <= MODEL_HORIZON_MAX &&
 	       isfinite(p->max_horizon) && p->max_horizon >= p->min_horizon &&
 	       p->max_horizon <= 65536 && isfinite(p->short_horizon) &&
@@ -543,7 +543,6 @@ static void plan_measure(struct planner *pl, struct plan_ctx *c,
 	out->bandwidth_sd = sd;
 	out->bandwidth_lo = c->lo;
 	note_progress(pl, c->r, c->budget, out);
-	c->converging = out->converging;
 	if (!out->converging)
 		advise(pl, c->r, out);
 }
@@ -606,8 +605,10 @@ static int plan_classify(struct planner *pl, struct plan_ctx *c,
 /* Phase 3, the guard: regret = what the migration has sent and still
  * has to send, against the shadow QEMU's (or its total once it stopped).
  * Fall back to QEMU's order over guard * pages of regret; plan again once
- * the plan is back to even. Sets pl->fallback for this plan. */
-static void plan_guard(struct planner *pl, struct plan_ctx *c)
+ * the plan is back to even. Sets pl->fallback for this plan, and
+ * c->handover (see Handover in planner.h). */
+static void plan_guard(struct planner *pl, struct plan_ctx *c,
+		       bool converging)
 {
 	double tol = pl->p.guard * (double)pl->p.pages;
 
@@ -623,7 +624,7 @@ static void plan_guard(struct planner *pl, struct plan_ctx *c)
 	 * (a STOP that QEMU refuses above its threshold makes it run stock
 	 * until its pending pages fit) */
 	c->handover = pl->p.handover < 1 && shadow__stopped(pl->sh) &&
-		      !c->converging && c->r > c->budget &&
+		      !converging && c->r > c->budget &&
 		      (double)pl->regret > pl->p.handover *
 					   (double)shadow__sent(pl->sh);
 	if (pl->p.guard >= 1)
@@ -879,7 +880,7 @@ int planner__plan(struct planner *pl, const uint64_t *dirty, struct plan *out)
 	plan_measure(pl, &c, out);
 	if (plan_classify(pl, &c, out))
 		return plan_nomem(out);
-	plan_guard(pl, &c);
+	plan_guard(pl, &c, out->converging);
 	plan_defer(pl, &c);
 	if (c.handover || plan_iterate(pl, &c, out))
 		return plan_emit_stop(pl, &c, out);

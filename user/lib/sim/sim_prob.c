@@ -285,10 +285,13 @@ static void take(struct prob_state *p, uint64_t *n, uint64_t pg, uint8_t tag)
  * plan_exec_* (plan_ring.h): the send order's pages still dirty, then the
  * dirty pages outside the deferred set in QEMU's own order (address order
  * from where its page search left off, wrapping), until the executor says
- * the iteration is done. Returns the pages sent, in p->list. */
+ * the iteration is done (without a plan: until the unsent dirty pages of
+ * the nr_dirty at the sync fit the budget). Returns the pages sent, in
+ * p->list. */
 static uint64_t follow(struct prob_state *p, uint64_t nr_dirty)
 {
-	uint64_t n = 0, pages = sim__pages(p->s), pg, budget = sim__budget(p->s);
+	uint64_t n = 0, pages = sim__pages(p->s), pg;
+	uint64_t budget = sim__budget(p->s);
 	/* QEMU's own iteration (no plan: a STOP it refused): it syncs as
 	 * soon as the dirty pages it has not sent fit its threshold, like
 	 * sim_qemu.c's threshold_sync (the first pass stays whole) */
