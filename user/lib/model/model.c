@@ -24,7 +24,7 @@ struct model {
 
 	uint8_t *hist;			/* per page */
 	uint8_t *stamp;			/* per page */
-	uint8_t *aux;			/* per page */
+	uint8_t *aux;			/* per page; NULL until an epoch has detail */
 	uint64_t *last;			/* dirty in the last epoch */
 	uint64_t *recent;		/* dirty in one of the last 4 */
 	uint64_t *act;			/* dirty in one of the last 8 */
@@ -190,7 +190,6 @@ struct model *model__new(const struct model_params *p)
 	/* whole words: shift_word() works on groups of 16 pages */
 	m->hist = calloc(m->words * 64, sizeof(*m->hist));
 	m->stamp = calloc(m->words * 64, sizeof(*m->stamp));
-	m->aux = calloc(p->pages, sizeof(*m->aux));
 	m->last = calloc(m->words, sizeof(uint64_t));
 	m->recent = calloc(m->words, sizeof(uint64_t));
 	m->act = calloc(m->words, sizeof(uint64_t));
@@ -206,7 +205,7 @@ struct model *model__new(const struct model_params *p)
 		rp.prior = p->prior;
 		m->rn = renewal__new(&rp);
 	}
-	if (!m->hist || !m->stamp || !m->aux || !m->last || !m->recent ||
+	if (!m->hist || !m->stamp || !m->last || !m->recent ||
 	    !m->act || !m->front || !m->front0 || !m->rdirty || !m->rclass || !m->rn)
 		goto err;
 	for (h = 0; h < 256; h++) {
@@ -327,7 +326,7 @@ static inline unsigned int page_bucket(const struct model *m, uint64_t page,
 {
 	unsigned int t = page_tclass(m, page);
 
-	return mkbucket(t, t ? m->aux[page] & 3 : 0, nlevel,
+	return mkbucket(t, t && m->aux ? m->aux[page] & 3 : 0, nlevel,
 			region_of(m, page));
 }
 
@@ -524,6 +523,8 @@ static void learn_word(struct model *m, uint64_t w, uint64_t d, uint64_t a,
 }
 
 #ifdef __SSE2__
+#define BYTES_1 0x0101010101010101ULL	/* a byte times it: in every byte */
+
 /* Shift the epoch into word w's pages, 16 pages (bytes of an SSE2
  * register) at a time. Sets the word's act/recent/last bits. */
 static void shift_word(struct model *m, uint64_t w, uint64_t d, uint64_t a)
@@ -543,10 +544,12 @@ static void shift_word(struct model *m, uint64_t w, uint64_t d, uint64_t a)
 		if (!((todo >> (16 * g)) & 0xffff))
 			continue;
 		x = _mm_loadu_si128((const __m128i *)(h + 16 * g));
-		v = _mm_setr_epi8(db & 0xff, db & 0xff, db & 0xff, db & 0xff,
-				  db & 0xff, db & 0xff, db & 0xff, db & 0xff,
-				  db >> 8, db >> 8, db >> 8, db >> 8,
-				  db >> 8, db >> 8, db >> 8, db >> 8);
+		/* each byte of half i holds byte i of db; built in
+		 * registers (_mm_setr_epi8 went through the stack, and the
+		 * 16-byte load of two 8-byte stores stalled the pass) */
+		v = _mm_unpacklo_epi64(
+			_mm_cvtsi64_si128((long long)((db & 0xff) * BYTES_1)),
+			_mm_cvtsi64_si128((long long)((db >> 8) * BYTES_1)));
 		v = _mm_and_si128(_mm_cmpeq_epi8(_mm_and_si128(v, sel), sel),
 				  _mm_set1_epi8(1));
 		x = _mm_or_si128(_mm_and_si128(_mm_slli_epi16(x, 1), keep), v);
@@ -637,6 +640,12 @@ int model__update(struct model *m, const struct model_epoch *ep)
 	err = check_epoch(m, ep);
 	if (err)
 		return err;
+	if (ep->nr_detail && !m->aux) {
+		/* the first epoch with detail: until now every aux was 0 */
+		m->aux = calloc(m->words * 64, sizeof(*m->aux));
+		if (!m->aux)
+			return -ENOMEM;
+	}
 	len_us = (uint32_t)fmin(((ep->length_s ? ep->length_s : m->p.epoch_s)
 				 * 1e6), 4e9);
 	{
@@ -689,7 +698,8 @@ int model__update(struct model *m, const struct model_epoch *ep)
 				while (x) {
 					uint64_t pg = w * 64 + __builtin_ctzll(x);
 
-					m->aux[pg] = 0;
+					if (m->aux)
+						m->aux[pg] = 0;
 					m->stamp[pg] = st;
 					x &= x - 1;
 				}
@@ -804,7 +814,7 @@ double model__bytes_per_page(const struct model *m)
 {
 	double per_region = sizeof(uint32_t) + sizeof(uint8_t);
 
-	return sizeof(uint8_t) * 3 + 5.0 / 8 +
+	return sizeof(uint8_t) * (m->aux ? 3 : 2) + 5.0 / 8 +
 	       per_region * m->nregions / m->p.pages +
 	       renewal__bytes_per_page(m->rn);
 }
