@@ -8,6 +8,7 @@
 
 #include "harness.h"
 #include "model/model.h"
+#include "model/renewal.h"
 
 
 static unsigned int mkb(unsigned int t, unsigned int aux, unsigned int n,
@@ -365,7 +366,7 @@ static void test_working_sets(void)
 
 /* A page written once ages through the coarse classes, learns what an age
  * means (a sweep that comes back every 40 epochs), and is forgotten after
- * MODEL_STAMP_FORGET epochs. */
+ * 1.5 x RENEWAL_FORGET epochs (the stamps are the renewal part's). */
 static void test_ages(void)
 {
 	struct model *m = mk(4096, 4, 0.9);
@@ -395,10 +396,10 @@ static void test_ages(void)
 	ASSERT_GE(due, 10 * young, "ranked far above the swept page");
 	printf("  risk over 4 epochs: due %.3f, swept 29 epochs ago %.3f\n",
 	       due, young);
-	/* Quiet for MODEL_STAMP_FORGET epochs: every record is forgotten. */
+	/* Quiet for 1.5 x RENEWAL_FORGET epochs: every record is forgotten. */
 	for (i = 0; i < 64; i++)
 		bm[i] = 0;
-	for (e = 0; e < MODEL_STAMP_FORGET + 200; e++)
+	for (e = 0; e < RENEWAL_FORGET * 3 / 2 + 200; e++)
 		feed(m, bm);
 	ASSERT_EQ(model__bucket(m, 0) / 72, 0, "forgotten");
 	ASSERT_EQ(model__bucket(m, 3999) / 72, 0, "forgotten too");

@@ -23,7 +23,6 @@ struct model {
 	uint64_t nregions;
 
 	uint8_t *hist;			/* per page */
-	uint8_t *stamp;			/* per page */
 	uint8_t *aux;			/* per page; NULL until an epoch has detail */
 	uint64_t *last;			/* dirty in the last epoch */
 	uint64_t *recent;		/* dirty in one of the last 4 */
@@ -34,7 +33,6 @@ struct model {
 	uint8_t *rclass;		/* per region: feature r */
 
 	uint64_t epochs;
-	uint8_t cur_stamp;		/* stamp of the last epoch fed */
 	uint64_t stride;		/* learning samples 1/stride words */
 	uint64_t salt;			/* this epoch's sample */
 	uint64_t sampled_pages;		/* pages looked at, all epochs */
@@ -56,10 +54,11 @@ struct model {
 	void *obs_ctx;
 
 	uint8_t tc_hist[256];		/* class of a non-zero history */
-	uint8_t tc_age[256];		/* class of a stamp age (ticks) */
-	uint8_t tc_now[256];		/* class of a stamp, now */
+	/* class of a page with no history by the age of its last write */
+	uint8_t tc_age[RENEWAL_STAMP_MASK + 1];
 
 	struct renewal *rn;		/* the long-horizon part */
+	struct renewal_ages ages;	/* its stamps: the ages of old writes */
 };
 
 /* Temporal class of a page from its history and, when that is empty, the
@@ -108,11 +107,6 @@ unsigned int model__tclass_next(unsigned int t)
 	return 1 + (l2 - 1) * 4 + (o + b3 > 3 ? 3 : o + b3);
 }
 
-/* The stamp of epoch number e: 1..255 (0 means "no record"). */
-static inline uint8_t stamp_of(uint64_t e)
-{
-	return (uint8_t)((e / MODEL_STAMP_EPOCHS) % 255 + 1);
-}
 
 static inline unsigned int mkbucket(unsigned int t, unsigned int aux,
 				    unsigned int n, unsigned int r)
@@ -189,7 +183,6 @@ struct model *model__new(const struct model_params *p)
 	m->nregions = (p->pages + m->rpp - 1) / m->rpp;
 	/* whole words: shift_word() works on groups of 16 pages */
 	m->hist = calloc(m->words * 64, sizeof(*m->hist));
-	m->stamp = calloc(m->words * 64, sizeof(*m->stamp));
 	m->last = calloc(m->words, sizeof(uint64_t));
 	m->recent = calloc(m->words, sizeof(uint64_t));
 	m->act = calloc(m->words, sizeof(uint64_t));
@@ -205,16 +198,16 @@ struct model *model__new(const struct model_params *p)
 		rp.prior = p->prior;
 		m->rn = renewal__new(&rp);
 	}
-	if (!m->hist || !m->stamp || !m->last || !m->recent ||
+	if (!m->hist || !m->last || !m->recent ||
 	    !m->act || !m->front || !m->front0 || !m->rdirty || !m->rclass || !m->rn)
 		goto err;
-	for (h = 0; h < 256; h++) {
+	renewal__ages(m->rn, &m->ages);
+	for (h = 0; h < 256; h++)
 		m->tc_hist[h] = model__tclass(h, 0);
-		/* a stamp age of h ticks: the write was h ticks ago, and at
-		 * least MODEL_HIST_EPOCHS epochs (the history is empty) */
-		m->tc_age[h] = h ? model__tclass(0, h * MODEL_STAMP_EPOCHS < 8 ?
-						 8 : h * MODEL_STAMP_EPOCHS) : 0;
-	}
+	/* age h (0: no record) of a page whose history is empty: at least
+	 * MODEL_HIST_EPOCHS epochs */
+	for (h = 0; h <= RENEWAL_STAMP_MASK; h++)
+		m->tc_age[h] = h ? model__tclass(0, h < 8 ? 8 : h) : 0;
 	for (b = 0; b < MODEL_BUCKETS; b++) {
 		r = b % 6;
 		n = (b / 6) % 3;
@@ -236,7 +229,6 @@ void model__free(struct model *m)
 	if (!m)
 		return;
 	free(m->hist);
-	free(m->stamp);
 	free(m->aux);
 	free(m->last);
 	free(m->recent);
@@ -308,17 +300,7 @@ static inline unsigned int page_tclass(const struct model *m, uint64_t page)
 
 	if (h)
 		return m->tc_hist[h];
-	return m->tc_now[m->stamp[page]];
-}
-
-/* tc_now[] for the current stamp. */
-static void refresh_tc_now(struct model *m)
-{
-	unsigned int st;
-
-	m->tc_now[0] = 0;
-	for (st = 1; st < 256; st++)
-		m->tc_now[st] = m->tc_age[(m->cur_stamp + 255 - st) % 255];
+	return m->tc_age[renewal_ages__age(&m->ages, page)];
 }
 
 static inline unsigned int page_bucket(const struct model *m, uint64_t page,
@@ -363,19 +345,16 @@ unsigned int model__bucket(const struct model *m, uint64_t page)
 
 /* Count the clean pages of `mask` in word w, which have no history in the
  * last MODEL_HIST_EPOCHS epochs, into cn[]: in bulk when none of them has
- * a stamp either, else one by one. */
+ * a write on record either, else one by one. */
 static void count_cold(struct model *m, uint64_t w, uint64_t mask,
 		       uint64_t n2, uint64_t n1)
 {
-	uint64_t base = w * 64, st[8] = { 0 }, any = 0;
+	uint64_t base = w * 64;
 	unsigned int i;
 
 	if (!mask)
 		return;
-	memcpy(st, &m->stamp[base], sizeof(st));
-	for (i = 0; i < 8; i++)
-		any |= st[i];
-	if (!any && m->rpp >= 64) {
+	if (!(m->ages.rec[w] & mask) && m->rpp >= 64) {
 		unsigned int r = m->rclass[base >> m->rshift];
 		unsigned int c2 = pop64(mask & n2);
 		unsigned int c1 = pop64(mask & n1);
@@ -387,15 +366,15 @@ static void count_cold(struct model *m, uint64_t w, uint64_t mask,
 	}
 	if (m->rpp >= 64) {
 		unsigned int r = m->rclass[base >> m->rshift];
-		const uint8_t *stp = &m->stamp[base];
 
 		while (mask) {
-			unsigned int nl;
+			unsigned int nl, t;
 
 			i = __builtin_ctzll(mask);
 			mask &= mask - 1;
 			nl = (n2 >> i) & 1 ? 2 : (n1 >> i) & 1 ? 1 : 0;
-			m->cn[mkbucket(m->tc_now[stp[i]], 0, nl, r)]++;
+			t = m->tc_age[renewal_ages__age(&m->ages, base + i)];
+			m->cn[mkbucket(t, 0, nl, r)]++;
 		}
 		return;
 	}
@@ -587,13 +566,11 @@ static void shift_word(struct model *m, uint64_t w, uint64_t d, uint64_t a)
 }
 #endif
 
-/* aux and stamp of the dirty pages of word w, from the epoch's detail
- * list. */
+/* aux of the dirty pages of word w, from the epoch's detail list. */
 static void aux_word(struct model *m, const struct model_epoch *ep,
 		     uint64_t w, uint64_t d, uint64_t *di, uint32_t len_us)
 {
 	uint64_t base = w * 64;
-	uint8_t st = stamp_of(m->epochs);
 
 	while (d) {
 		uint64_t page = base + __builtin_ctzll(d);
@@ -610,23 +587,6 @@ static void aux_word(struct model *m, const struct model_epoch *ep,
 				x |= 2;
 		}
 		m->aux[page] = x;
-		m->stamp[page] = st;
-	}
-}
-
-/* Stamps wrap after 255 ticks: forget writes older than
- * MODEL_STAMP_FORGET epochs before their age can alias. Run every quarter
- * of that; O(pages). */
-static void forget_old(struct model *m)
-{
-	uint64_t p, limit = MODEL_STAMP_FORGET / MODEL_STAMP_EPOCHS;
-
-	for (p = 0; p < m->p.pages; p++) {
-		uint8_t st = m->stamp[p];
-
-		if (st && !m->hist[p] &&
-		    (uint64_t)((m->cur_stamp + 255 - st) % 255) >= limit)
-			m->stamp[p] = 0;
 	}
 }
 
@@ -691,16 +651,11 @@ int model__update(struct model *m, const struct model_epoch *ep)
 			}
 			if (ep->nr_detail) {
 				aux_word(m, ep, w, d, &di, len_us);
-			} else {
+			} else if (m->aux) {
 				uint64_t x = d;
-				uint8_t st = stamp_of(m->epochs);
 
 				while (x) {
-					uint64_t pg = w * 64 + __builtin_ctzll(x);
-
-					if (m->aux)
-						m->aux[pg] = 0;
-					m->stamp[pg] = st;
+					m->aux[w * 64 + __builtin_ctzll(x)] = 0;
 					x &= x - 1;
 				}
 			}
@@ -718,11 +673,8 @@ int model__update(struct model *m, const struct model_epoch *ep)
 	memset(m->rdirty, 0, m->nregions * sizeof(*m->rdirty));
 	memcpy(m->ws, ws, sizeof(ws));
 	m->dirty_last = ws[0];
-	m->cur_stamp = stamp_of(m->epochs);
-	refresh_tc_now(m);
+	renewal__ages(m->rn, &m->ages);	/* the stamps of this epoch */
 	m->epochs++;
-	if (m->epochs % (MODEL_STAMP_FORGET / 4) == 0)
-		forget_old(m);
 	m->len_sum += ep->length_s ? ep->length_s : m->p.epoch_s;
 	return 0;
 }
@@ -814,7 +766,7 @@ double model__bytes_per_page(const struct model *m)
 {
 	double per_region = sizeof(uint32_t) + sizeof(uint8_t);
 
-	return sizeof(uint8_t) * (m->aux ? 3 : 2) + 5.0 / 8 +
+	return sizeof(uint8_t) * (m->aux ? 2 : 1) + 5.0 / 8 +
 	       per_region * m->nregions / m->p.pages +
 	       renewal__bytes_per_page(m->rn);
 }

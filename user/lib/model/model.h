@@ -23,13 +23,13 @@
  * The rule
  * ===========================================================================
  *
- * State per page (3 bytes + 3 bits, see "Cost"):
+ * State per page (2 bytes + 3 bits, see "Cost"):
  *   hist  8 bits: bit j set iff the page was dirty in the j-th most recent
  *         epoch (bit 0 = the last epoch fed).
- *   stamp 8 bits: when the page was last dirty, in ticks of
- *         MODEL_STAMP_EPOCHS (4) epochs, modulo 255 (0: no record). Writes
- *         older than MODEL_STAMP_FORGET (768) epochs are forgotten (an
- *         O(pages) pass every 192 epochs clears them before they alias).
+ *   age   the age of its last write, in epochs: the long-horizon part's
+ *         stamp (renewal.h, renewal__ages(); one stamp per page serves
+ *         both). Writes RENEWAL_FORGET (1024) epochs old or more may be
+ *         forgotten, and are by 1.5 times that: no record.
  *   aux   bit 0 "many": the page was written more than once in the last
  *         epoch it was dirty (needs write counts; else 0);
  *         bit 1 "late": its first write in that epoch came in the second
@@ -96,19 +96,20 @@
  * Cost
  * ===========================================================================
  *
- * Memory: 1 (hist) + 1 (stamp) + 1 (aux) bytes per page, plus five
- * bitmaps (dirty in the last epoch, in the last 4, in the last 8, and the
- * front before and after the last epoch), i.e. 3.625 bytes per page, plus
- * 5 bytes per 2 MiB region and a fixed table (MODEL_BUCKETS entries); and
- * the long-horizon part, renewal.h: 2.125 bytes per page (5.76 in all,
- * 2.4 more than the epoch model alone). The aux bytes exist only once an
+ * Memory: 1 (hist) + 1 (aux) bytes per page, plus five bitmaps (dirty in
+ * the last epoch, in the last 4, in the last 8, and the front before and
+ * after the last epoch), i.e. 2.625 bytes per page, plus 5 bytes per 2 MiB
+ * region and fixed tables (MODEL_BUCKETS entries, 2048 ages); and the
+ * long-horizon part, renewal.h: 2.125 bytes per page, whose stamps give
+ * the ages (4.8 in all). The aux bytes exist only once an
  * epoch with detail was fed (until then every aux is 0); a tracker that
  * gives bitmaps alone, like KVM's dirty log, costs 1 byte per page less
  * in memory and in every update.
+ *
  * Time per model__update(): one pass over the bitmap words. The history of
  * a word whose 64 pages are clean now and were clean for 8 epochs is not
  * touched (O(1)); other words shift 16 pages at a time (SSE2), and dirty
- * pages get their stamp. Learning looks at a sample: every word of a guest
+ * pages get their stamp (in the renewal part). Learning looks at a sample: every word of a guest
  * of up to MODEL_SAMPLE_PAGES pages, else a pseudo-random subset of words
  * holding about MODEL_SAMPLE_PAGES pages, another one each epoch; there it
  * costs O(64) per word. Then O(regions + MODEL_BUCKETS).
@@ -121,8 +122,6 @@
 #include <stdint.h>
 
 #define MODEL_HIST_EPOCHS 8
-#define MODEL_STAMP_EPOCHS 4	/* resolution of the age of old writes */
-#define MODEL_STAMP_FORGET 768	/* writes older than this are forgotten */
 #define MODEL_TCLASSES 71
 #define MODEL_BUCKETS (MODEL_TCLASSES * 4 * 3 * 6)	/* 5112 */
 #define MODEL_HORIZON_MAX 64.0				/* epochs */

@@ -116,8 +116,8 @@ static bool params_ok(const struct renewal_params *p)
 /* A page's state in 16 bits: the stamp of its last write, epoch modulo
  * 2^11 (rec says whether it has one; forget_old() keeps every age below
  * RENEWAL_FORGET * 3 / 2 < 2^11), and its gap class above. */
-#define STAMP_BITS 11
-#define STAMP_MASK ((1u << STAMP_BITS) - 1)
+#define STAMP_BITS RENEWAL_STAMP_BITS
+#define STAMP_MASK RENEWAL_STAMP_MASK
 
 static uint16_t stamp_of(uint64_t e)
 {
@@ -533,6 +533,13 @@ void renewal__page(const struct renewal *r, uint64_t page, uint32_t *age,
 		return;
 	*age = age_of(r->cur, r->st[page]);
 	*gclass = gcl_of(r->st[page]);
+}
+
+void renewal__ages(const struct renewal *r, struct renewal_ages *a)
+{
+	a->st = r->st;
+	a->rec = r->rec;
+	a->cur = r->cur;
 }
 
 double renewal__p(const struct renewal *r, unsigned int c, unsigned int g,

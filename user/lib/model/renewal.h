@@ -108,6 +108,8 @@
 
 #include <stdint.h>
 
+#define RENEWAL_STAMP_BITS 11	/* a page's stamp: its epoch modulo 2^11 */
+#define RENEWAL_STAMP_MASK ((1u << RENEWAL_STAMP_BITS) - 1)
 #define RENEWAL_ACLASSES 40
 #define RENEWAL_GCLASSES 22
 #define RENEWAL_DCLASSES 12
@@ -184,5 +186,28 @@ unsigned int renewal__dclass(uint32_t d);
 
 /* Bytes of state per page. */
 double renewal__bytes_per_page(const struct renewal *r);
+
+/* The age of every page's last write, for a reader of many pages (the
+ * epoch model's temporal classes): filled by renewal__ages(), valid until
+ * the next renewal__update(). */
+struct renewal_ages {
+	const uint16_t *st;	/* per page: stamp in the low STAMP_BITS */
+	const uint64_t *rec;	/* the pages with a stamp */
+	uint16_t cur;		/* the stamp of the next epoch */
+};
+
+void renewal__ages(const struct renewal *r, struct renewal_ages *a);
+
+/* Age (>= 1, < 2^RENEWAL_STAMP_BITS) of page p's last write before the
+ * next epoch, 1 for a write in the last epoch fed; 0 when none is on
+ * record (never written, or forgotten: see RENEWAL_FORGET). p must be
+ * below the pages of the renewal model. As renewal__page(), inline. */
+static inline uint32_t renewal_ages__age(const struct renewal_ages *a,
+					 uint64_t p)
+{
+	if (!((a->rec[p / 64] >> (p % 64)) & 1))
+		return 0;
+	return (uint32_t)(a->cur - a->st[p]) & RENEWAL_STAMP_MASK;
+}
 
 #endif /* PRECOPY_RENEWAL_H */
