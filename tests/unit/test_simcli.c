@@ -193,6 +193,46 @@ static void test_default_rules(void)
 		    "the exact log gives other results");
 }
 
+static unsigned long long json_num(const char *s, const char *key)
+{
+	const char *x = strstr(s, key);
+
+	return x ? strtoull(x + strlen(key), NULL, 10) : 0;
+}
+
+/* A STOP that QEMU refuses leaves an iteration to QEMU's own rule: prob
+ * must follow qemu.threshold_sync there (1: sync once what is unsent
+ * fits the budget; 0: a whole pass). On the sequential sweep at 64 MiB/s
+ * with prob.handover=0 the plan hands over and QEMU refuses STOPs. */
+static void test_prob_follows_qemu_sync_rule(void)
+{
+	static struct out o1, o0;
+	const char *trace = "tests/data/vm/seqsweep.pctrace";
+	const char *a1[] = { "--trace", trace, "--algo", "prob", "--bandwidth",
+			     "64", "--json", "--param", "prob.handover=0",
+			     "--param", "qemu.threshold_sync=1", NULL };
+	const char *a0[] = { "--trace", trace, "--algo", "prob", "--bandwidth",
+			     "64", "--json", "--param", "prob.handover=0",
+			     "--param", "qemu.threshold_sync=0", NULL };
+	struct stat st;
+	unsigned long long i1, i0;
+
+	if (stat(trace, &st)) {
+		TEST_SKIP("no tests/data/vm/seqsweep.pctrace (run from the tree)");
+		return;
+	}
+	if (!ASSERT_EQ(sim(&o1, a1), 0, "threshold syncs") ||
+	    !ASSERT_EQ(sim(&o0, a0), 0, "pass-end syncs (prob alone takes "
+		       "qemu.threshold_sync)"))
+		return;
+	i1 = json_num(o1.stdout_buf, "\"iterations\":");
+	i0 = json_num(o0.stdout_buf, "\"iterations\":");
+	printf("  prob's iterations: %llu with threshold syncs, %llu with "
+	       "pass-end syncs\n", i1, i0);
+	ASSERT_GE(i1, i0 + 1, "QEMU's refused-STOP iterations end at its "
+		  "threshold, more of them than whole passes");
+}
+
 static void test_sweep(void)
 {
 	const char *args[] = { "--trace", path_in("t.gz"), "--sweep", "1,2,8",
@@ -333,6 +373,7 @@ int main(void)
 	}
 	RUN_TEST(test_json_contract);
 	RUN_TEST(test_default_rules);
+	RUN_TEST(test_prob_follows_qemu_sync_rule);
 	RUN_TEST(test_sweep);
 	RUN_TEST(test_bad_traces);
 	RUN_TEST(test_bad_arguments);

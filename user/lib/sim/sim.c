@@ -296,7 +296,13 @@ void sim__write_at(const struct sim *s, uint64_t i, uint64_t *page,
 int sim__param(const struct sim *s, const char *name, double min, double max,
 	       double *v, char *err, size_t errlen)
 {
-	size_t an = strlen(s->algo->name), nn = strlen(name);
+	return sim__param_of(s, s->algo->name, name, min, max, v, err, errlen);
+}
+
+int sim__param_of(const struct sim *s, const char *algo, const char *name,
+		  double min, double max, double *v, char *err, size_t errlen)
+{
+	size_t an = strlen(algo), nn = strlen(name);
 	unsigned int i;
 
 	for (i = 0; i < s->cfg.nr_params; i++) {
@@ -304,7 +310,7 @@ int sim__param(const struct sim *s, const char *name, double min, double max,
 		char *end;
 		double x;
 
-		if (strncmp(p, s->algo->name, an) || p[an] != '.' ||
+		if (strncmp(p, algo, an) || p[an] != '.' ||
 		    strncmp(p + an + 1, name, nn) || p[an + 1 + nn] != '=')
 			continue;
 		((struct sim *)s)->used[i] = true;

@@ -316,4 +316,10 @@ uint64_t sim__trace_writes(const struct sim *s);
 int sim__param(const struct sim *s, const char *name, double min, double max,
 	       double *v, char *err, size_t errlen);
 
+/* The same for another algorithm's parameter "ALGO.name=value": for an
+ * algorithm that must follow a rule of another (prob runs QEMU's own
+ * iterations by qemu.threshold_sync). */
+int sim__param_of(const struct sim *s, const char *algo, const char *name,
+		  double min, double max, double *v, char *err, size_t errlen);
+
 #endif /* PRECOPY_SIM_H */

@@ -21,7 +21,8 @@
  *         link's bandwidth), else that iteration is QEMU's own: address
  *         order from its cursor until the unsent dirty pages fit its
  *         threshold, then a sync, as sim_qemu.c's threshold_sync
- *         (plan_exec_switchover; migration_iteration_run). Syncs take no
+ *         (plan_exec_switchover; migration_iteration_run); with
+ *         qemu.threshold_sync=0, a whole pass as sim_qemu.c's. Syncs take no
  *         time here, so such syncs happen at the same instant.
  *
  * After each iteration the planner is told the bandwidth (the link's) and
@@ -72,6 +73,8 @@ struct prob_state {
 	struct plan_ring_plan *rp; /* the plan as the ring carries it */
 	uint64_t max_ranges;	/* the ring's, per plan */
 	uint64_t qsync;		/* QEMU's sync count */
+	bool threshold_sync;	/* QEMU syncs when what is unsent fits
+				 * (qemu.threshold_sync), else at pass ends */
 	uint64_t next_id;	/* of the next encoded plan */
 	bool have_prev;
 	uint64_t plans;
@@ -167,6 +170,7 @@ static int prob_init(struct sim *s, void **state, char *err, size_t errlen)
 	uint64_t words = sim__words(s), pages = sim__pages(s);
 	struct model_params mp;
 	struct planner_params pp;
+	double tsync = 1;	/* qemu.threshold_sync, sim_qemu.c */
 	struct prob_state *p;
 	int ret;
 
@@ -177,10 +181,15 @@ static int prob_init(struct sim *s, void **state, char *err, size_t errlen)
 	ret = prob_params(s, &mp, &pp, err, errlen);
 	if (ret < 0)
 		return ret;
+	ret = sim__param_of(s, "qemu", "threshold_sync", 0, 1, &tsync, err,
+			    errlen);
+	if (ret < 0)
+		return ret;
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return -ENOMEM;
 	p->s = s;
+	p->threshold_sync = tsync >= 0.5;
 	p->list = malloc(pages * sizeof(*p->list));
 	p->tags = malloc(pages * sizeof(*p->tags));
 	p->sent = calloc(words, sizeof(uint64_t));
@@ -295,8 +304,8 @@ static uint64_t follow(struct prob_state *p, uint64_t nr_dirty)
 	/* QEMU's own iteration (no plan: a STOP it refused): it syncs as
 	 * soon as the dirty pages it has not sent fit its threshold, like
 	 * sim_qemu.c's threshold_sync (the first pass stays whole) */
-	uint64_t cap = !p->ex.plan && p->qsync > 1 && nr_dirty > budget ?
-		       nr_dirty - budget : UINT64_MAX;
+	uint64_t cap = !p->ex.plan && p->threshold_sync && p->qsync > 1 &&
+		       nr_dirty > budget ? nr_dirty - budget : UINT64_MAX;
 
 	while (!plan_exec_done(&p->ex) && n < cap) {
 		if (plan_exec_next(&p->ex, qd_next, p, &pg)) {
