@@ -41,26 +41,24 @@ guests=(
 	"seqsweep:16:pattern=seqsweep pages=16384 delay=16 tick=2"
 )
 rc=0
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 for g in "${guests[@]}"; do
 	IFS=: read -r name bw append <<<"$g"
-	out=$(mktemp)
 	"$OUT/bin/precopy-migrate" --qemu "$QEMU" --compare --runs "$runs" \
 		--bandwidth "$bw" --downtime-limit 1000 --append "$append" \
 		--json >"$out"
 	code=$?
-	python3 - "$name" "$out" "$code" <<'EOF' || rc=1
-import json, sys
+	python3 - "$name" "$out" "$code" "$ROOT/tests/lib" <<'EOF' || rc=1
+import sys
 name, path, code = sys.argv[1], sys.argv[2], int(sys.argv[3])
-rows, summ = [], None
-for line in open(path):
-    try:
-        o = json.loads(line)
-    except ValueError:
-        continue
-    if o.get("summary"):
-        summ = o
-    elif "mode" in o:
-        rows.append(o)
+sys.path.insert(0, sys.argv[4])
+import matrix  # noqa: E402
+with open(path) as f:
+    rows, summ = matrix.parse_migrate_json(f.read())
+rows = [o for o in rows if "mode" in o]
 for o in rows:
     print(f"bench converge {name}: run {o.get('run')} {o.get('mode')}: "
           f"{o.get('status')}, {o.get('total_time_ms')} ms, downtime "
@@ -87,6 +85,5 @@ print(f"bench converge {name}: plan/auto-converge time {r['total_time']:.2f}, "
       f"{hand.get('guest_writes', -1):.2f}")
 sys.exit(1 if bad else 0)
 EOF
-	rm -f "$out"
 done
 exit $rc

@@ -165,6 +165,22 @@ def can_netns():
     return None
 
 
+def parse_migrate_json(text):
+    """precopy-migrate -j's output: (the objects of its other lines, its
+    summary or None); lines that are not JSON are skipped."""
+    out, summary = [], None
+    for line in text.splitlines():
+        try:
+            o = json.loads(line)
+        except ValueError:
+            continue
+        if o.get("summary"):
+            summary = o
+        else:
+            out.append(o)
+    return out, summary
+
+
 def migrate(c, runs, modes="both", extra=(), timeout_s=150):
     """precopy-migrate -j on case c. Returns (exit code, run objects,
     summary or None, a note on the link)."""
@@ -185,16 +201,7 @@ def migrate(c, runs, modes="both", extra=(), timeout_s=150):
             note = lk.shaping
         p = subprocess.run(args, capture_output=True, text=True,
                            timeout=limit)
-    out, summary = [], None
-    for line in p.stdout.splitlines():
-        try:
-            o = json.loads(line)
-        except ValueError:
-            continue
-        if o.get("summary"):
-            summary = o
-        else:
-            out.append(o)
+    out, summary = parse_migrate_json(p.stdout)
     if p.returncode:
         sys.stdout.write("  precopy-migrate stderr: " +
                          p.stderr.strip()[-600:] + "\n")

@@ -107,7 +107,6 @@ unsigned int model__tclass_next(unsigned int t)
 	return 1 + (l2 - 1) * 4 + (o + b3 > 3 ? 3 : o + b3);
 }
 
-
 static inline unsigned int mkbucket(unsigned int t, unsigned int aux,
 				    unsigned int n, unsigned int r)
 {

@@ -101,18 +101,19 @@
  * after the last epoch), i.e. 2.625 bytes per page, plus 5 bytes per 2 MiB
  * region and fixed tables (MODEL_BUCKETS entries, 2048 ages); and the
  * long-horizon part, renewal.h: 2.125 bytes per page, whose stamps give
- * the ages (4.8 in all). The aux bytes exist only once an
- * epoch with detail was fed (until then every aux is 0); a tracker that
- * gives bitmaps alone, like KVM's dirty log, costs 1 byte per page less
- * in memory and in every update.
+ * the ages (4.8 in all). The aux bytes exist only once an epoch with
+ * detail was fed (until then every aux is 0); a tracker that gives bitmaps
+ * alone, like KVM's dirty log, costs 1 byte per page less in memory and in
+ * every update.
  *
  * Time per model__update(): one pass over the bitmap words. The history of
  * a word whose 64 pages are clean now and were clean for 8 epochs is not
  * touched (O(1)); other words shift 16 pages at a time (SSE2), and dirty
- * pages get their stamp (in the renewal part). Learning looks at a sample: every word of a guest
- * of up to MODEL_SAMPLE_PAGES pages, else a pseudo-random subset of words
- * holding about MODEL_SAMPLE_PAGES pages, another one each epoch; there it
- * costs O(64) per word. Then O(regions + MODEL_BUCKETS).
+ * pages get their stamp (in the renewal part). Learning looks at a sample:
+ * every word of a guest of up to MODEL_SAMPLE_PAGES pages, else a
+ * pseudo-random subset of words holding about MODEL_SAMPLE_PAGES pages,
+ * another one each epoch; there it costs O(64) per word. Then
+ * O(regions + MODEL_BUCKETS).
  */
 #ifndef PRECOPY_MODEL_H
 #define PRECOPY_MODEL_H
