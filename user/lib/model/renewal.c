@@ -125,6 +125,10 @@ static uint16_t stamp_of(uint64_t e)
 }
 
 /* Age (>= 1) of state x before the epoch with stamp cur. */
+/* How far ahead a pass over the words fetches their stamps (two lines
+ * per word). */
+#define PREFETCH_WORDS 8
+
 static inline uint32_t age_of(uint16_t cur, uint16_t x)
 {
 	return (uint32_t)(cur - x) & STAMP_MASK;
@@ -368,6 +372,11 @@ int renewal__update(struct renewal *r, const uint64_t *dirty,
 
 		if (!(w & 63))
 			in = sampled(r, w, off);
+		if (w + PREFETCH_WORDS < r->words) {
+			__builtin_prefetch(&r->st[(w + PREFETCH_WORDS) * 64]);
+			__builtin_prefetch(&r->st[(w + PREFETCH_WORDS) * 64 +
+						  32]);
+		}
 		if (in) {
 			learn_word(r, w, d);
 			front__learn_word(r->fr, fblock(r, w), w,
@@ -440,9 +449,17 @@ static inline float interp(const struct renewal *r, uint32_t a, unsigned int k)
 			     (r->tz[c + 1][k] - r->tz[c][k]);
 }
 
-/* The prepared hazard of the pages of word w set in mask, into out. */
-static void word_hazard(const struct renewal *r, uint64_t w, uint64_t mask,
-			uint64_t fw, uint64_t below, float *out)
+/* out[i] = z, or out[i] += z when adding. */
+static inline void put(float *out, unsigned int i, float z, bool add)
+{
+	out[i] = add ? out[i] + z : z;
+}
+
+/* The prepared hazard of the pages of word w set in mask, into out (added
+ * to what out holds when add). */
+static inline void word_hazard(const struct renewal *r, uint64_t w,
+			       uint64_t mask, uint64_t fw, uint64_t below,
+			       float *out, bool add)
 {
 	uint64_t rec = r->rec[w], x;
 	const uint16_t *st = &r->st[w * 64];
@@ -450,7 +467,7 @@ static void word_hazard(const struct renewal *r, uint64_t w, uint64_t mask,
 	uint32_t wa = UINT32_MAX;
 
 	if (!(r->h > 0)) {
-		for (x = mask; x; x &= x - 1)
+		for (x = mask; x && !add; x &= x - 1)
 			out[__builtin_ctzll(x)] = 0;
 		return;
 	}
@@ -460,14 +477,14 @@ static void word_hazard(const struct renewal *r, uint64_t w, uint64_t mask,
 		wa = age_of(cur, r->wst[w]);
 		z = interp(r, wa, INH);
 		for (x = mask & ~rec; x; x &= x - 1)
-			out[__builtin_ctzll(x)] = z;
+			put(out, __builtin_ctzll(x), z, add);
 	} else if (mask & ~rec) {
 		const float *fz = r->fz[fblock(r, w)];
 
 		for (x = mask & ~rec; x; x &= x - 1) {
 			unsigned int i = __builtin_ctzll(x);
 
-			out[i] = fz[front__class(w, i, fw, below)];
+			put(out, i, fz[front__class(w, i, fw, below)], add);
 		}
 	}
 	for (x = mask & rec; x; x &= x - 1) {
@@ -476,7 +493,7 @@ static void word_hazard(const struct renewal *r, uint64_t w, uint64_t mask,
 		unsigned int k = gcl_of(st[i]) * ND +
 				 (wa < a ? dclass(a - wa) : 0);
 
-		out[i] = interp(r, a, k);
+		put(out, i, interp(r, a, k), add);
 	}
 }
 
@@ -510,7 +527,7 @@ double renewal__hazard(const struct renewal *r, uint64_t page,
 		return 0;
 	word_hazard(r, w, 1ULL << (page % 64),
 		    front ? front[w] & wmask(r, w) : 0, front__below(front, w),
-		    z);
+		    z, false);
 	return z[page % 64];
 }
 
@@ -521,7 +538,22 @@ void renewal__hazard_word(const struct renewal *r, uint64_t w, uint64_t mask,
 		return;
 	mask &= wmask(r, w);
 	if (mask)
-		word_hazard(r, w, mask, fw & wmask(r, w), below, out);
+		word_hazard(r, w, mask, fw & wmask(r, w), below, out, false);
+}
+
+void renewal__add_hazard_word(const struct renewal *r, uint64_t w,
+			      uint64_t mask, uint64_t fw, uint64_t below,
+			      float *out)
+{
+	if (w >= r->words)
+		return;
+	if (w + PREFETCH_WORDS < r->words) {
+		__builtin_prefetch(&r->st[(w + PREFETCH_WORDS) * 64]);
+		__builtin_prefetch(&r->st[(w + PREFETCH_WORDS) * 64 + 32]);
+	}
+	mask &= wmask(r, w);
+	if (mask)
+		word_hazard(r, w, mask, fw & wmask(r, w), below, out, true);
 }
 
 void renewal__page(const struct renewal *r, uint64_t page, uint32_t *age,

@@ -162,6 +162,12 @@ double renewal__hazard(const struct renewal *r, uint64_t page,
 void renewal__hazard_word(const struct renewal *r, uint64_t w, uint64_t mask,
 			  uint64_t fw, uint64_t below, float *out);
 
+/* The same, added to out[bit] (the caller's part of the hazard) instead
+ * of stored there. */
+void renewal__add_hazard_word(const struct renewal *r, uint64_t w,
+			      uint64_t mask, uint64_t fw, uint64_t below,
+			      float *out);
+
 /* The age class of an age in epochs (0 for 0), the first age of class c
  * (c < RENEWAL_ACLASSES; RENEWAL_ACLASSES gives 2 * RENEWAL_FORGET), and
  * the gap class of a gap (0 for 0). Can't fail. */
