@@ -13,6 +13,8 @@
 # Prints precopy-migrate's table per guest, then
 #   "bench converge NAME: plan/auto-converge time T, bytes B, downtime D,
 #    guest writes/s during the migration W (target W >= 1.5, T <= 1.00)"
+# and the guest's writes lost to each mode (rate before minus rate during,
+# times the migration's length): the work throttling cost it in all.
 # Target (issue 13): each guest completes in plan mode, keeps at least
 # 1.5x the write throughput it has under auto-converge, with the same or
 # a lower total time. Exits non-zero when a migration failed or memory
@@ -75,6 +77,27 @@ if not r:
           f"(precopy-migrate exit {code})")
     sys.exit(1)
 hand = (summ or {}).get("ratios", {}).get("dirty-limit-hand/auto-converge", {})
+
+
+def lost(mode):
+    """Median over the completed runs of mode: the guest's writes lost
+    to the migration, (rate before - rate during) x total time."""
+    v = sorted(max(0.0, o["guest_writes_before_per_s"] -
+                   o["guest_writes_per_s"]) * o["total_time_ms"] / 1000
+               for o in rows if o.get("mode") == mode and
+               o.get("status") == "completed" and
+               o.get("guest_writes_per_s") is not None and
+               o.get("guest_writes_before_per_s") is not None)
+    return v[len(v) // 2] if v else None
+
+
+lp, la, lh = lost("plan"), lost("auto-converge"), lost("dirty-limit-hand")
+if lp is not None and la:
+    print(f"bench converge {name}: guest writes lost to the migration "
+          f"(rate before - during, x total time), medians: plan {lp:.0f}, "
+          f"auto-converge {la:.0f}, dirty-limit-hand "
+          f"{'n/a' if lh is None else f'{lh:.0f}'}; plan/auto-converge "
+          f"{lp / la:.2f}")
 ok_w, ok_t = r["guest_writes"] >= 1.5, 0 < r["total_time"] <= 1.0
 print(f"bench converge {name}: plan/auto-converge time {r['total_time']:.2f}, "
       f"bytes {r['transferred']:.2f}, downtime {r['downtime']:.2f}, guest "
