@@ -55,7 +55,7 @@ struct planner {
 	uint64_t words, last_mask;
 	double mu, var;
 	bool measured;
-	double leak;		/* fresh pages per page sent (EWMA) */
+	double leak;		/* fresh pages per second (EWMA) */
 	bool leak_known;
 	uint64_t iter;
 	uint64_t rhist[RHIST];	/* R at the last RHIST syncs (ring) */
@@ -322,14 +322,17 @@ double planner__page_risk(const struct planner *pl, uint64_t page)
 	return pl->iter ? -expm1(-page_hz(pl, page)) : 0;
 }
 
-/* What the fresh count of an iteration says: the leak rate. */
+/* What the fresh count of an iteration says: the leak rate, per second
+ * of the iteration (not per page sent: in a first pass most pages sent
+ * are zero pages, which cost the link next to nothing, and would dilute
+ * it). */
 static void note_fresh(struct planner *pl, const struct planner_feedback *fb)
 {
 	double x;
 
-	if (!fb->has_fresh || !fb->pages_sent)
+	if (!fb->has_fresh)
 		return;
-	x = (double)fb->fresh / (double)fb->pages_sent;
+	x = (double)fb->fresh / fb->duration_s;
 	pl->leak = pl->leak_known ? pl->leak + LEAK_ALPHA * (x - pl->leak) : x;
 	pl->leak_known = true;
 }
@@ -659,7 +662,8 @@ static void plan_defer(struct planner *pl, struct plan_ctx *c)
 		keep = (1 - p->defer_share) * (double)c->budget;
 	else
 		keep = fmax(p->margin * (double)c->budget,
-			    p->leak_weight * pl->leak * (double)c->window);
+			    p->leak_weight * pl->leak * (double)c->window *
+				    p->page_size / pl->mu);
 	room = (double)c->budget - keep;
 	for (j = LEVELS; j-- > 0 && room >= 1;) {
 		unsigned int b = j;

@@ -73,8 +73,11 @@
  *
  * Leak. A feedback that carries `fresh` (the pages the sync after the
  * iteration found written that were clean, i.e. sent: QEMU's fresh count)
- * measures the leak, fresh / pages sent, kept as an exponentially
- * weighted mean (weight 0.3): how many pages come back per page sent.
+ * measures the leak, fresh / the iteration's duration, kept as an
+ * exponentially weighted mean (weight 0.3): how many sent pages come back
+ * per second. Per second, not per page sent: the zero pages of a first
+ * pass go out by the thousand in no link time, and a leak per page sent
+ * would then promise the last iteration a fraction of the writes it gets.
  *
  * Horizon. How long a page sent now must stay clean: until the stop,
  * estimated as the time to bring R dirty pages down to the budget plus one
@@ -94,8 +97,9 @@
  * Held back (deferred for their risk; plan->risky). The dirty pages of
  * the levels with risk_h >= defer_risk, the highest hazard first, as many
  * as fit in budget - keep, where keep provides for the pages written
- * during the last iteration: keep = max(margin * budget, leak * window)
- * once a leak was measured, (1 - defer_share) * budget before. They stay
+ * during the last iteration: keep = max(margin * budget, leak * t_w),
+ * t_w = window * page_size / mu the window's time on the link, once a
+ * leak was measured, (1 - defer_share) * budget before. They stay
  * dirty until the stop-and-copy (or a later plan that sends them), so the
  * pages that would be rewritten anyway are sent once, in it.
  *
@@ -353,7 +357,7 @@ int planner__advise(const struct planner *pl, uint64_t remaining,
 /* The current bandwidth estimate: mean and standard deviation, bytes/s. */
 void planner__bandwidth(const struct planner *pl, double *mu, double *sd);
 
-/* The leak estimate (fresh pages per page sent), or -1 before any. */
+/* The leak estimate (fresh pages per second), or -1 before any. */
 double planner__leak(const struct planner *pl);
 
 /* Plans made as fallbacks so far (see Guard). */
