@@ -349,7 +349,7 @@ static void log_plan(struct prob_state *p, uint64_t fresh)
 
 	fprintf(sim__config(p->s)->log, "prob: plan %llu: %s; dirty %llu, "
 		"budget %llu, window %llu, held back %llu, horizon %.1f "
-		"epochs, expected next %.0f, fresh %llu, leak %.3f, regret "
+		"epochs, expected next %.0f, fresh %llu, leak %.0f/s, regret "
 		"%lld: %s\n",
 		(unsigned long long)pl->iteration,
 		pl->action == PLAN_STOP ? "stop" : "send",
