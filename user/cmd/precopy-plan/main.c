@@ -208,6 +208,15 @@ static void log_plan(const struct mig *m, uint64_t iteration,
 		       source_name(m), planner_objective__name(env.objective),
 		       p->nr_risky, p->fallback ? "true" : "false", p->regret);
 		json_write_str(stdout, p->reason);
+		/* what the held-back share rests on (planner.h, Leak) */
+		if (p->action == PLAN_SEND)
+			printf(",\"expected_next_pages\":%.0f",
+			       p->expected_next);
+		if (planner__leak(m->planner) >= 0)
+			printf(",\"leak_pages_per_s\":%.1f",
+			       planner__leak(m->planner));
+		else
+			printf(",\"leak_pages_per_s\":null");
 		printf("}\n");
 	} else {
 		printf("gen %" PRIu64 " it %" PRIu64 ": plan %" PRIu64 " %s "
