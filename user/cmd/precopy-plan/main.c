@@ -182,6 +182,7 @@ static void log_plan(const struct mig *m, uint64_t iteration,
 {
 	const char *action = p->action == PLAN_STOP ? "stop" : "send";
 	double mib = p->bandwidth / (1 << 20);
+	double leak = planner__leak(m->planner);
 
 	if (!out_guard__ready(&out))
 		return;
@@ -212,9 +213,8 @@ static void log_plan(const struct mig *m, uint64_t iteration,
 		if (p->action == PLAN_SEND)
 			printf(",\"expected_next_pages\":%.0f",
 			       p->expected_next);
-		if (planner__leak(m->planner) >= 0)
-			printf(",\"leak_pages_per_s\":%.1f",
-			       planner__leak(m->planner));
+		if (leak >= 0)
+			printf(",\"leak_pages_per_s\":%.1f", leak);
 		else
 			printf(",\"leak_pages_per_s\":null");
 		printf("}\n");
