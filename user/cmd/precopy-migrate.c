@@ -131,7 +131,7 @@ enum {
 	OPT_PLANNER, OPT_KERNEL, OPT_INITRD, OPT_APPEND, OPT_READY, OPT_START,
 	OPT_FAULT, OPT_FAULT_AT, OPT_TIMEOUT, OPT_WORKDIR, OPT_KEEP,
 	OPT_CONVERGE, OPT_COMPARE, OPT_DLIMIT, OPT_NETNS, OPT_DST_ADDR,
-	OPT_PLANNER_ARG,
+	OPT_PLANNER_ARG, OPT_DST_RAM,
 };
 
 #define MAX_PLANNER_ARGS 16
@@ -151,6 +151,10 @@ static const struct argp_option opts[] = {
 	  "these network namespaces (/run/netns/NAME, made beforehand)", 0 },
 	{ "dst-addr", OPT_DST_ADDR, "IP", 0, "with --netns: the destination's IPv4 "
 	  "address (it listens there)", 0 },
+	{ "dst-ram", OPT_DST_RAM, "WHEN", 0, "when the destination allocates "
+	  "its RAM: prealloc (default: at its start, -mem-prealloc) or "
+	  "on-demand (QEMU's default: the first write to a page faults, and "
+	  "pages first sent in the stop-and-copy fault inside the downtime)", 0 },
 	{ "runs", OPT_RUNS, "N", 0, "migrations per mode (default 1, max 50)", 0 },
 	{ "accel", OPT_ACCEL, "ACCEL", 0, "kvm (default when /dev/kvm opens) or tcg", 0 },
 	{ "dirty-ring", 'r', "N", 0, "KVM dirty-ring-size (default 65536, or 4096 where QEMU's dirty limit throttles, which acts on ring-full exits; 0: dirty bitmap)", 0 },
@@ -253,6 +257,15 @@ static error_t parse_opt(int key, char *arg, struct argp_state *st)
 		c->dst_addr = arg;
 		break;
 	}
+	case OPT_DST_RAM:
+		if (!strcmp(arg, "prealloc"))
+			c->dst_ram_on_demand = false;
+		else if (!strcmp(arg, "on-demand"))
+			c->dst_ram_on_demand = true;
+		else
+			cli_value_error(st, "invalid --dst-ram '%s' (prealloc or "
+					"on-demand)", arg);
+		break;
 	case OPT_RUNS:
 		env.runs = (unsigned int)cli_parse_num(arg, 1, MAX_RUNS, st, "--runs");
 		break;
@@ -437,6 +450,7 @@ static void print_run(unsigned int run, enum migrun_mode mode,
 		       "\"downtime_ms\": %lld, \"setup_time_ms\": %lld, "
 		       "\"transferred_bytes\": %lld, \"dirty_sync_count\": %lld, "
 		       "\"normal_pages\": %lld, \"duplicate_pages\": %lld, "
+		       "\"downtime_bytes\": %lld, "
 		       "\"memory_checked\": %s, \"memory_equal\": %s, "
 		       "\"memory_bytes\": %llu, \"memory_diff_pages\": %llu, "
 		       "\"memory_first_diff_offset_bytes\": %llu, "
@@ -450,6 +464,7 @@ static void print_run(unsigned int run, enum migrun_mode mode,
 		       (long long)r->setup_time_ms, (long long)r->transferred,
 		       (long long)r->dirty_syncs, (long long)r->normal_pages,
 		       (long long)r->duplicate_pages,
+		       (long long)r->downtime_bytes,
 		       r->mem_checked ? "true" : "false",
 		       r->mem_equal ? "true" : "false",
 		       (unsigned long long)r->mem_bytes,

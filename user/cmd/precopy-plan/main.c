@@ -77,6 +77,11 @@ struct mig {
 	uint64_t last_epoch_ns;
 	uint64_t iteration;	/* QEMU's current iteration; 0: none */
 	bool stopping;		/* QEMU switches over: stay idle */
+	bool stop_out;		/* a STOP plan is out: QEMU syncs next, then
+				 * switches over or refuses (and runs its
+				 * own rules until the sync after): nothing
+				 * to plan until that sync, and no CPU to
+				 * take from its downtime */
 	uint64_t remaining;	/* dirty pages at its sync */
 	uint64_t plans, dropped;
 };
@@ -525,6 +530,8 @@ static void plan_and_publish(struct plan_serve *s, struct mig *m)
 		return;
 	}
 	plan_metrics__plan(&pm, m->iteration, m->plan, ret == 0);
+	if (ret == 0 && m->plan->action == PLAN_STOP)
+		m->stop_out = true;
 	if (ret == 0)
 		m->plans++;
 	else
@@ -636,7 +643,8 @@ static void on_epoch(struct plan_serve *s, struct mig *m,
 	planner__epoch(m->planner, m->epoch, ep.length_s);
 	m->learned_ns = ei.end_ns;
 	m->epochs++;
-	plan_and_publish(s, m);
+	if (!m->stop_out)
+		plan_and_publish(s, m);
 }
 
 /* Returns true when a migration completed. */
@@ -665,10 +673,23 @@ static bool on_event(struct plan_serve *s, struct mig *m,
 			log_event(ev, "stop-and-copy");
 			return false;
 		}
-		log_event(ev, NULL);
 		/* what QEMU sent in the iteration that ended, m->iteration */
 		plan_metrics__sync(&pm, m->iteration, ev->pages_sent,
 				   ev->remaining, ev->bandwidth);
+		if (m->stop_out && (ev->flags & PLAN_EV_F_STOP)) {
+			/* the sync QEMU takes on a STOP: it switches over
+			 * now, or refuses and follows no plan until its
+			 * next sync; either way no plan of this iteration
+			 * is used (plan_exec_adopt) */
+			log_event(ev, "ended by STOP: not planned");
+			if (m->vm < 0 && m->seen)	/* as on_sync's */
+				memset(m->seen, 0, m->words * sizeof(*m->seen));
+			m->iteration = ev->iteration;
+			m->remaining = ev->remaining;
+			return false;
+		}
+		m->stop_out = false;
+		log_event(ev, NULL);
 		on_sync(s, m, ev);
 		return false;
 	case PLAN_EV_SWITCHOVER:
@@ -834,7 +855,7 @@ int main(int argc, char **argv)
 			goto cleanup;
 		}
 		now = plan_ring_now_ns();
-		if (m.active && m.vm >= 0 && !m.stopping &&
+		if (m.active && m.vm >= 0 && !m.stopping && !m.stop_out &&
 		    now - m.last_epoch_ns >= epoch_ns) {
 			harvest(&m);
 			if (m.iteration)

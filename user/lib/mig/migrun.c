@@ -288,6 +288,16 @@ static pid_t start_qemu(struct run *R, bool dst)
 		argv[n++] = "-incoming";
 		argv[n++] = incoming;
 		argv[n++] = "-S";
+		/*
+		 * Pages the plan holds back reach the destination for the
+		 * first time in the stop-and-copy; allocated on demand, each
+		 * then costs the destination a page fault inside the
+		 * downtime (stock sent them before, in pre-copy). Allocated
+		 * at the start, as destinations that reserve their memory
+		 * do, neither mode pays for it during the migration.
+		 */
+		if (!c->dst_ram_on_demand)
+			argv[n++] = "-mem-prealloc";
 	}
 	argv[n] = NULL;
 	return mig_child__spawn((char *const *)argv, NULL, dst ? R->dst_err : R->src_err,
@@ -519,6 +529,8 @@ static int follow(struct run *R, struct migrun_result *r, char *err,
 			r->dirty_syncs = syncs;
 			r->normal_pages = jint(ram, "normal");
 			r->duplicate_pages = jint(ram, "duplicate");
+			r->downtime_bytes = json_get(ram, "downtime-bytes") ?
+					    jint(ram, "downtime-bytes") : -1;
 			json_free(rep);
 			return 0;
 		}

@@ -105,6 +105,11 @@ struct migrun_config {
 	const char *dst_netns;		/* the destination, or NULL */
 	const char *dst_addr;		/* listen address of the destination
 					 * (IPv4; NULL: 127.0.0.1) */
+	bool dst_ram_on_demand;		/* the destination's RAM is allocated
+					 * on first touch, QEMU's default;
+					 * false: at its start (-mem-prealloc),
+					 * so that no page fault of its first
+					 * write falls in the downtime */
 	const char *workdir;		/* existing folder for sockets, logs */
 	bool keep_dumps;		/* memory differs: write both RAMs to
 					 * src.mem/dst.mem in workdir */
@@ -129,6 +134,8 @@ struct migrun_result {
 	int64_t dirty_syncs;		/* ram.dirty-sync-count */
 	int64_t normal_pages;		/* ram.normal */
 	int64_t duplicate_pages;	/* ram.duplicate (zero pages) */
+	int64_t downtime_bytes;		/* ram.downtime-bytes: sent while the
+					 * guest was stopped; -1: not told */
 	/* memory equality */
 	bool mem_checked;
 	bool mem_equal;
