@@ -240,6 +240,15 @@ def row(c, runs, summary):
     r["t"] = ratio(p and p["total_time_ms"], s and s["total_time_ms"])
     r["b"] = ratio(p and p["transferred_bytes"], s and s["transferred_bytes"])
     r["d"] = ratio(p and p["downtime_ms"], s and s["downtime_ms"])
+    # what the stop-and-copy carried (QEMU's downtime-bytes): on a shared
+    # host a few ms of downtime are noise, the bytes are not
+    sc = {}
+    for mode in ("stock", "plan"):
+        v = sorted(o["downtime_bytes"] for o in runs
+                   if o["mode"] == mode and o["status"] == "completed" and
+                   o.get("downtime_bytes", -1) >= 0)
+        sc[mode] = v[len(v) // 2] if v else None
+    r["db"] = ratio(sc["plan"], sc["stock"])
     return r
 
 
@@ -288,7 +297,9 @@ def targets(rows):
             for m in ("stock", "plan") if r[m + "_over"]]
     out.append((not over, "downtime never over the limit (over: "
                 f"{'; '.join(over) or 'none'})"))
-    down = [r["name"] for r in rows if r["d"] is not None and r["d"] > 1.0]
+    down = [r["name"] + (f" (stop-and-copy bytes {fmt(r['db'])})"
+                         if r.get("db") is not None else "")
+            for r in rows if r["d"] is not None and r["d"] > 1.0]
     out.append((not down, "plan median downtime <= stock's (not: "
                 f"{', '.join(down) or 'none'})"))
     mem = [r["name"] for r in rows if not r["mem_ok"]]
