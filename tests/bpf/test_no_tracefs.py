@@ -69,14 +69,23 @@ def need_unshare():
 qemu = None
 
 
-def qemu_vm():
-    """One QEMU for the tests that need one, started by the first: the
-    later tests attach to a QEMU that was traced before. With a 4096-entry
-    dirty ring that second attach found the guest stopped in 3 of 6 tries
-    on this host (KVM overflowed the ring, QEMU's reaper found nothing at
-    its index and the vCPU looped on ring-full exits: 0 dirty pages); the
-    harness now gives QEMU 65536 entries (tests/lib/harness.py)."""
+def qemu_vm(fresh=False):
+    """A QEMU for the tests that need one, started by the first. With
+    fresh, a new one (the previous one closed): each case that counts the
+    guest's writes gets a guest no earlier trace ran on. On this host's
+    KVM (kvm_pvm) a guest traced with -p sometimes stops writing during
+    the trace: QEMU's calc-dirty-rate windows run its dirty ring, and the
+    vCPU can loop on ring-full exits. With a 4096-entry ring a second
+    attach found the guest stopped in 3 of 6 tries (the harness now gives
+    QEMU 65536 entries, tests/lib/harness.py); with 65536 it still
+    happened in 2 of 5 CI runs (2026-12-04: 8196 or 16392 dirty pages in
+    the first case's 3 intervals, a stalled guest, then 0 in the second
+    case on the same guest). A shared guest turned the first case's stall
+    into the second case's failure."""
     global qemu
+    if fresh and qemu is not None:
+        qemu.close()
+        qemu = None
     if qemu is None:
         d = tempfile.mkdtemp(dir=tmp)
         qemu = QemuVM(d, "pattern=seqsweep pages=8192", mem_mib=64,
@@ -122,7 +131,7 @@ def trace_qemu(setup, what):
     """precopy-trace -p on the shared QEMU after the mount setup."""
     skip_nested_qemu()
     need_unshare()
-    vm = qemu_vm()
+    vm = qemu_vm(fresh=True)
     before = guest_progress(vm)
     p = in_namespace(setup, ["-j", "-p", str(vm.pid), "1", "3"])
     check_run(p, what, vm=vm, before=before)
