@@ -212,6 +212,12 @@ def ratio(a, b):
     return a / b if a is not None and b else None
 
 
+def median(v):
+    """The upper median of v, or None when v is empty."""
+    v = sorted(v)
+    return v[len(v) // 2] if v else None
+
+
 def fmt(x, nd=2):
     return "-" if x is None else f"{x:.{nd}f}"
 
@@ -242,12 +248,10 @@ def row(c, runs, summary):
     r["d"] = ratio(p and p["downtime_ms"], s and s["downtime_ms"])
     # what the stop-and-copy carried (QEMU's downtime-bytes): on a shared
     # host a few ms of downtime are noise, the bytes are not
-    sc = {}
-    for mode in ("stock", "plan"):
-        v = sorted(o["downtime_bytes"] for o in runs
-                   if o["mode"] == mode and o["status"] == "completed" and
-                   o.get("downtime_bytes", -1) >= 0)
-        sc[mode] = v[len(v) // 2] if v else None
+    sc = {mode: median(o["downtime_bytes"] for o in runs
+                       if o["mode"] == mode and o["status"] == "completed"
+                       and o.get("downtime_bytes", -1) >= 0)
+          for mode in ("stock", "plan")}
     r["db"] = ratio(sc["plan"], sc["stock"])
     return r
 
@@ -278,8 +282,8 @@ def targets(rows):
     conv = [r for r in rows if r["converges"] and r["t"] is not None]
     out = []
     if conv:
-        bmed = sorted(r["b"] for r in conv)[len(conv) // 2]
-        tmed = sorted(r["t"] for r in conv)[len(conv) // 2]
+        bmed = median(r["b"] for r in conv)
+        tmed = median(r["t"] for r in conv)
         bad_b = [r["name"] for r in conv if r["b"] > 0.80]
         bad_t = [r["name"] for r in conv if r["t"] > 0.85]
         out.append((not bad_b, f"plan/stock bytes <= 0.80 where stock "
