@@ -42,7 +42,7 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from harness import Harness, Skip, bin_path, guest_elf, stop  # noqa: E402
+from harness import Harness, Skip, bin_path, free_port, guest_elf, stop  # noqa: E402
 import prom  # noqa: E402
 
 t = Harness()
@@ -289,7 +289,7 @@ def test_virsh_migrate_by_the_plan():
     setup()
     env = dict(os.environ, LIBVIRT_DEFAULT_URI=uri("a"))
     ring = f"/dev/shm/precopy-libvirt-test.{os.getpid()}"
-    port = 21000 + os.getpid() % 1000
+    port = free_port()
     mport = 49152 + os.getpid() % 60
     src = qemu_pid()
     t.require(src, "the source QEMU runs")

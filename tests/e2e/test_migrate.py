@@ -35,7 +35,7 @@ import re
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from harness import Harness, Skip, bin_path  # noqa: E402
+from harness import Harness, Skip, bin_path, free_port  # noqa: E402
 import contracts  # noqa: E402
 import prom  # noqa: E402
 
@@ -282,7 +282,7 @@ def test_planner_prometheus():
     labelled with the VM's name and UUID (from QEMU's -name guest=/-uuid,
     as libvirt starts it), counting plans and pages."""
     need("kvm")
-    port = 20000 + os.getpid() % 1000
+    port = free_port()
     url = f"http://127.0.0.1:{port}/metrics"
     bodies = []
     box = {}

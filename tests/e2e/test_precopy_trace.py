@@ -32,6 +32,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 import contracts  # noqa: E402
 import prom  # noqa: E402
 from harness import (Harness, Skip, QemuVM, bin_path, need_root_kvm,  # noqa
+                     free_port, wait_listening,
                      start, stop)
 
 t = Harness()
@@ -110,11 +111,15 @@ def test_runner_rate_matches_kvm_log():
 qemu_vm = None
 
 
-def get_qemu():
+def get_qemu(fresh=False):
+    """The QEMU the -p tests share; with fresh, a new one (the guest of
+    the last one stopped: see QemuVM.stalled)."""
     global qemu_vm
+    if fresh and qemu_vm is not None:
+        qemu_vm.close()
+        qemu_vm = None
     if qemu_vm is None:
-        d = os.path.join(tmp, "qemu-ring")
-        os.makedirs(d)
+        d = tempfile.mkdtemp(prefix="qemu-ring-", dir=tmp)
         qemu_vm = QemuVM(d, "pattern=seqsweep", mem_mib=512)
         qemu_vm.wait_guest()
     return qemu_vm
@@ -127,9 +132,20 @@ def qemu_measuring(vm):
 @t.test
 def test_qemu_rate_matches_qemu_log():
     need_root_kvm()
-    vm = get_qemu()
-    tr = run_trace(["-j", "-p", str(vm.pid), "1", "7"])
-    t.require(tr.returncode == 0, f"precopy-trace failed: {tr.stderr}")
+    # Up to 3 guests: one whose vCPU the host's KVM stopped for good (its
+    # known dirty-ring overflow, QEMU's logging windows trigger it: about
+    # one trace in three here) is said and replaced; any other failure
+    # fails at once.
+    for attempt in (1, 2, 3):
+        vm = get_qemu(fresh=attempt > 1)
+        tr = run_trace(["-j", "-p", str(vm.pid), "1", "7"])
+        t.require(tr.returncode == 0, f"precopy-trace failed: {tr.stderr}")
+        if not vm.stalled():
+            break
+        print(f"  try {attempt}: the guest stopped writing during the "
+              "trace (the host KVM's dirty-ring overflow: QemuVM.stalled)"
+              "; a fresh guest")
+    t.require(not vm.stalled(), "a guest that kept running in 3 tries")
     lines = parse_json_lines(tr.stdout)
     ivs = [x for x in lines if x["type"] == "interval"]
     t.require(len(ivs) == 7, f"7 intervals, got {len(ivs)}")
@@ -158,7 +174,7 @@ def test_qemu_rate_matches_qemu_log():
 @t.test
 def test_qemu_logging_off_after_ctrl_c():
     need_root_kvm()
-    vm = get_qemu()
+    vm = get_qemu(fresh=qemu_vm is not None and qemu_vm.stalled())
     p = start([TRACE, "-p", str(vm.pid)])
     time.sleep(4)
     t.check(qemu_measuring(vm), "logging on while tracing")
@@ -198,21 +214,46 @@ def test_heatmap_renders_to_png():
 @t.test
 def test_prometheus_scrape():
     need_root_kvm()
-    port = 19000 + os.getpid() % 1000
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     p = start([TRACE, "-w", "hotcold", "--prometheus",
                f"127.0.0.1:{port}", "1", "8"])
     bodies = []
+
+    def scrape(not_yet_ok=False):
+        # 503 until the first interval is counted (the VM boots first).
+        r = subprocess.run(["curl", "-sS", "-f", "-m", "5", f"{url}/metrics"],
+                           capture_output=True, text=True, timeout=10)
+        if r.returncode == 22 and "503" in r.stderr and not_yet_ok:
+            return ""
+        if r.returncode:
+            # Say why: curl's own words, and precopy-trace's if it ended.
+            why = f"curl: {r.returncode} {r.stderr.strip()}"
+            if p.poll() is not None:
+                why += (f"; precopy-trace exited with {p.returncode}: "
+                        f"{p.stderr.read()[-400:]!r}")
+            t.require(False, why)
+        return r.stdout
+
     try:
-        for wait in (3.5, 2.0):
-            time.sleep(wait)
-            body = subprocess.run(["curl", "-sf", f"{url}/metrics"],
-                                  capture_output=True, text=True, timeout=10)
-            t.require(body.returncode == 0,
-                      f"curl: {body.returncode} {body.stderr}")
-            bodies.append(body.stdout)
-        missing = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w",
-                                  "%{http_code}", f"{url}/other"],
+        why = wait_listening(p, port)
+        t.require(why is None, f"precopy-trace /metrics: {why}")
+        # The first scrape once an interval was counted (the VM boots
+        # first), the second 2 s later: the counter must have grown.
+        deadline = time.monotonic() + 30
+        while True:
+            body = scrape(not_yet_ok=True)
+            _, fams0 = prom.check(body)
+            if (prom.value(fams0, "precopy_dirty_pages_total") or 0) > 0:
+                break
+            t.require(time.monotonic() < deadline,
+                      "no dirty page counted within 30 s")
+            time.sleep(0.25)
+        bodies.append(body)
+        time.sleep(2.0)
+        bodies.append(scrape())
+        missing = subprocess.run(["curl", "-s", "-m", "5", "-o", "/dev/null",
+                                  "-w", "%{http_code}", f"{url}/other"],
                                  capture_output=True, text=True, timeout=10)
     finally:
         stop(p)
@@ -283,7 +324,8 @@ def longest_epochs(extra, port):
     stop_flag, opened, scrape = threading.Event(), [0], None
     th = threading.Thread(target=extra, args=(port, stop_flag, opened))
     try:
-        time.sleep(0.5)
+        why = wait_listening(p, port)
+        t.require(why is None, f"precopy-trace /metrics: {why}")
         th.start()
         time.sleep(3)
         scrape = subprocess.run(["curl", "-s", "-m", "5", "-o", "/dev/null",
@@ -306,10 +348,10 @@ def test_prometheus_idle_clients_do_not_delay_epochs():
     # stay 100 ms apart (the server runs in its own thread, each client
     # with its own deadline), and a real scrape is still answered.
     need_root_kvm()
-    port = 20000 + os.getpid() % 1000
-    quiet, _, _, _ = longest_epochs(lambda port, ev, n: ev.wait(), port)
+    quiet, _, _, _ = longest_epochs(lambda port, ev, n: ev.wait(),
+                                    free_port())
     ivs, scrape, opened, err = longest_epochs(
-        lambda port, ev, n: idle_clients(port, 4, ev, n), port + 1)
+        lambda port, ev, n: idle_clients(port, 4, ev, n), free_port())
     worst_quiet = max((x.get("longest_epoch_ms", -1) for x in quiet),
                       default=-1)
     worst = max((x.get("longest_epoch_ms", -1) for x in ivs), default=-1)

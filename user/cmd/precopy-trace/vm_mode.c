@@ -293,8 +293,10 @@ static int update_vm(struct session *s)
 }
 
 /* Phase 3b, every interval: the report, the heatmap row, /metrics, and
- * QEMU's next measurement window. Returns 0 or -1. */
-static int report_interval(struct session *s, double now)
+ * QEMU's next measurement window unless this is the last interval (a
+ * window nobody reads would only switch QEMU's logging on and off once
+ * more, and delay the exit by its length). Returns 0 or -1. */
+static int report_interval(struct session *s, double now, bool last)
 {
 	const struct trace_options *o = s->o;
 	struct report rep;
@@ -332,7 +334,7 @@ static int report_interval(struct session *s, double now)
 		rep.vmm_window_s = s->vmm_window;
 	}
 	live_report__emit(s->out, &rep);
-	if (s->qt) {
+	if (s->qt && !last) {
 		bool changed = false;
 
 		if (qemu_target__next_window(s->qt, &s->tg.map, &changed,
@@ -398,7 +400,8 @@ static int trace_loop(struct session *s)
 		next_epoch += o->epoch_ms / 1e3;
 		if (!interval_end)
 			continue;
-		if (report_interval(s, s->last_epoch))
+		if (report_interval(s, s->last_epoch,
+				    o->count && intervals + 1 >= o->count))
 			return -1;
 		next_interval += o->interval_s;
 		if (o->count && ++intervals >= o->count)

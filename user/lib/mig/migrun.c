@@ -864,6 +864,7 @@ int migrun__run(const struct migrun_config *c, struct migrun_result *r,
 
 	memset(r, 0, sizeof(*r));
 	r->planner_status = -1000;
+	r->downtime_bytes = -1;	/* "not reported" until QEMU says */
 	R.src.name = "source";
 	R.dst.name = "destination";
 	R.planner.name = "planner";
