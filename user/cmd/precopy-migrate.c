@@ -820,6 +820,15 @@ int main(int argc, char **argv)
 				continue;
 			}
 			print_run(i, mode, &r, NULL);
+			if (r.guest_rate_read && r.guest_rate_before > 0 &&
+			    r.guest_rate_during < 1)
+				fprintf(stderr, "precopy-migrate: run %u (%s): "
+					"the guest wrote nothing during the "
+					"migration (%.0f writes/s before): a "
+					"stopped vCPU? (README, \"Known host "
+					"bugs\")\n", i,
+					mode_name(mode),
+					r.guest_rate_before);
 			if (strcmp(r.status, "completed") || !r.mem_equal) {
 				failed++;
 				continue;
