@@ -28,7 +28,7 @@ UNITLESS = {
     "fallbacks", "send_ranges", "deferred_ranges", "plans_used",
     "fallback_none", "fallback_stale", "rejected", "dirty_sync_count",
     "planner_status", "writes", "vcpu", "ring_entries", "ring_full",
-    "ring_resyncs", "guest_writes", "ringbuf", "unknown_slot", "n",
+    "ring_resyncs", "ring_lost", "guest_writes", "ringbuf", "unknown_slot", "n",
     "rate", "brier", "logloss", "auc", "share", "top_share",
     "neighbour_share", "total_time", "downtime", "transferred",
     "limit_changes",

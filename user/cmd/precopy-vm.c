@@ -159,6 +159,7 @@ int main(int argc, char **argv)
 	struct recorder *rec = NULL;
 	struct workvm *vm = NULL;
 	struct workvm_epoch ep;
+	bool lost_said = false;	/* the ring-overflow note, once */
 	uint64_t *truth = NULL, pages, t_us = 0;
 	char err[256];
 	long e;
@@ -227,15 +228,23 @@ int main(int argc, char **argv)
 			       "\"epoch\":%ld,\"t_end_s\":%.6f,\"epoch_ms\":%.1f,"
 			       "\"dirty_pages\":%llu,"
 			       "\"ring_entries\":%llu,\"ring_full\":%llu,"
-			       "\"ring_resyncs\":%llu,"
+			       "\"ring_resyncs\":%llu,\"ring_lost\":%llu,"
 			       "\"guest_writes\":%llu}\n", VM_JSON_VERSION, e,
 			       clock_now_s(), ep.run_ms,
 			       (unsigned long long)ep.dirty_pages,
 			       (unsigned long long)ep.ring_entries,
 			       (unsigned long long)ep.ring_full,
 			       (unsigned long long)ep.ring_resyncs,
+			       (unsigned long long)ep.ring_lost,
 			       (unsigned long long)ep.guest_writes);
-		else if (!env.quiet)
+		if (ep.ring_lost && !lost_said) {
+			fprintf(stderr, "precopy-vm: epoch %ld: KVM pushed past "
+				"the full dirty ring (a host KVM bug: README, "
+				"\"Known host bugs\"): its log of that epoch is "
+				"incomplete; going on\n", e);
+			lost_said = true;
+		}
+		if (!env.json && !env.quiet)
 			printf("epoch %ld: %llu dirty pages (%.0f pages/s), "
 			       "%llu guest writes/s\n", e,
 			       (unsigned long long)ep.dirty_pages,

@@ -478,26 +478,43 @@ static void set_bit(uint64_t *bm, uint64_t bit)
 /*
  * Find where the run of dirty entries starts when it is not at our fetch
  * index. KVM pushes entries in ring order, so the dirty ones form one
- * circular run; its start is a dirty entry after a clean one. Seen on this
- * host's kernel after heavy ring-full traffic (KVM's reset index and ours
- * part ways); the entries themselves are intact. Returns 1 and moves
- * ring_fetch there, or 0 if the ring holds no dirty entry.
+ * circular run; its start is a dirty entry after a clean one. This host's
+ * KVM (6.18, kvm_pvm) can push past a full ring (it emulates guest stores
+ * in batches; WARNING at virt/kvm/dirty_ring.c): after the full ring was
+ * harvested and reset, KVM still counts the entries it wrote past the end,
+ * but their places are clean, and the new dirty run starts after them.
+ * Those skipped places are marked harvested, so that KVM_RESET_DIRTY_RINGS
+ * walks past them (else it stops at the first, KVM's count of used
+ * entries never falls, and the vCPU exits ring-full with nothing to
+ * harvest for good); *lost counts them. Returns the number of places
+ * skipped (0: the ring holds no dirty entry off our index) and moves
+ * ring_fetch to the run.
  */
-static int resync_ring(struct workvm *vm)
+static uint32_t resync_ring(struct workvm *vm, uint64_t *lost)
 {
-	uint32_t mask = vm->ring_entries - 1, i;
+	uint32_t mask = vm->ring_entries - 1, i, j;
 
 	for (i = 0; i < vm->ring_entries; i++) {
 		uint32_t at = (vm->ring_fetch + i) & mask;
 		uint32_t prev = (at - 1) & mask;
 
 		if ((vm->ring[at].flags & KVM_DIRTY_GFN_F_DIRTY) &&
-		    !(vm->ring[prev].flags & KVM_DIRTY_GFN_F_DIRTY)) {
-			vm->ring_fetch += i;
-			return 1;
+		    !(vm->ring[prev].flags & KVM_DIRTY_GFN_F_DIRTY))
+			break;
+	}
+	if (i == vm->ring_entries)
+		return 0;
+	for (j = 0; j < i; j++) {
+		struct kvm_dirty_gfn *e = &vm->ring[(vm->ring_fetch + j) & mask];
+
+		if (!__atomic_load_n(&e->flags, __ATOMIC_ACQUIRE)) {
+			__atomic_store_n(&e->flags, KVM_DIRTY_GFN_F_RESET,
+					 __ATOMIC_RELEASE);
+			(*lost)++;
 		}
 	}
-	return 0;
+	vm->ring_fetch += i;
+	return i;
 }
 
 static int harvest_ring(struct workvm *vm, uint64_t *truth,
@@ -507,9 +524,10 @@ static int harvest_ring(struct workvm *vm, uint64_t *truth,
 	int r, tries = 0;
 
 	if (!(__atomic_load_n(&vm->ring[vm->ring_fetch & mask].flags,
-			      __ATOMIC_ACQUIRE) & KVM_DIRTY_GFN_F_DIRTY) &&
-	    resync_ring(vm))
-		ep->ring_resyncs++;
+			      __ATOMIC_ACQUIRE) & KVM_DIRTY_GFN_F_DIRTY)) {
+		if (resync_ring(vm, &ep->ring_lost))
+			ep->ring_resyncs++;
+	}
 
 	for (;;) {
 		struct kvm_dirty_gfn *e = &vm->ring[vm->ring_fetch & mask];
@@ -526,6 +544,9 @@ static int harvest_ring(struct workvm *vm, uint64_t *truth,
 		n++;
 	}
 	ep->ring_entries += n;
+	if (n >= vm->ring_entries)
+		ep->ring_lost++;	/* full to the last entry: KVM may have
+					 * written over entries we had not read */
 	/* Newer kernels may reset part of the harvested entries per call
 	 * (they reschedule or stop on a pending signal): call again until
 	 * nothing is left, or KVM keeps reporting the ring full. */

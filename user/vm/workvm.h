@@ -55,6 +55,10 @@ struct workvm_epoch {
 	uint64_t ring_entries;  /* ring mode: entries harvested (with repeats) */
 	uint64_t ring_full;     /* ring mode: KVM_EXIT_DIRTY_RING_FULL exits */
 	uint64_t ring_resyncs;  /* ring mode: dirty run found off our index */
+	uint64_t ring_lost;     /* ring mode: entries an overflow cost KVM's
+				 * log (a ring reaped full to its last entry
+				 * counts 1, entries skipped after it each 1):
+				 * non-zero, this epoch's log is incomplete */
 	uint64_t exits;         /* KVM_RUN returns */
 	uint64_t guest_writes;  /* pattern writes the guest counted */
 	double run_ms;          /* wall time the epoch lasted */
