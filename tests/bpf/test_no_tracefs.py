@@ -25,7 +25,7 @@ import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from harness import (Harness, Skip, QemuVM, bin_path,  # noqa: E402
-                     need_root_kvm, skip_nested_qemu)
+                     need_root_kvm, on_running_guest, skip_nested_qemu)
 
 t = Harness()
 TRACE = bin_path("precopy-trace")
@@ -131,14 +131,13 @@ def trace_qemu(setup, what):
     need_unshare()
     # Up to 3 guests: one the host's KVM stopped during the trace (its
     # dirty-ring overflow, QemuVM.stalled) is said and replaced.
-    for attempt in (1, 2, 3):
-        vm = qemu_vm(fresh=True)
-        before = guest_progress(vm)
-        p = in_namespace(setup, ["-j", "-p", str(vm.pid), "1", "3"])
-        if p.returncode or not vm.stalled():
-            break
-        print(f"  {what}: try {attempt}: the guest stopped writing (the "
-              "host KVM's dirty-ring overflow); a fresh guest")
+    before = {}
+
+    def run(vm):
+        before["n"] = guest_progress(vm)
+        return in_namespace(setup, ["-j", "-p", str(vm.pid), "1", "3"])
+    vm, p, _ = on_running_guest(lambda _: qemu_vm(fresh=True), run, what)
+    before = before["n"]
     check_run(p, what, vm=vm, before=before)
 
 

@@ -35,16 +35,14 @@ import re
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from harness import Harness, Skip, bin_path, free_port  # noqa: E402
+from harness import Harness, Skip, bin_path, free_port, project_qemu  # noqa: E402
 import contracts  # noqa: E402
 import prom  # noqa: E402
 
 t = Harness()
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 MIGRATE = bin_path("precopy-migrate")
-QEMU = os.environ.get("PRECOPY_QEMU",
-                      os.path.join(ROOT, ".cache", "qemu", "bin",
-                                   "qemu-system-x86_64"))
+QEMU = project_qemu()
 LINUX = os.path.join(ROOT, ".cache", "linuxguest")
 RUNS = int(os.environ.get("MIGRATE_RUNS", "3"))
 # The fault tests need a migration of several iterations to inject into,

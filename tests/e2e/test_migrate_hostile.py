@@ -22,15 +22,12 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from harness import Harness, Skip, bin_path  # noqa: E402
+from harness import Harness, Skip, bin_path, project_qemu  # noqa: E402
 import contracts  # noqa: E402
 
 t = Harness()
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 MIGRATE = bin_path("precopy-migrate")
-QEMU = os.environ.get("PRECOPY_QEMU",
-                      os.path.join(ROOT, ".cache", "qemu", "bin",
-                                   "qemu-system-x86_64"))
+QEMU = project_qemu()
 
 
 def need():

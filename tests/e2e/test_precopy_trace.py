@@ -17,7 +17,6 @@ project's multiboot workload guest).
 """
 import json
 import os
-import re
 import shutil
 import signal
 import socket
@@ -32,7 +31,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 import contracts  # noqa: E402
 import prom  # noqa: E402
 from harness import (Harness, Skip, QemuVM, bin_path, need_root_kvm,  # noqa
-                     free_port, wait_listening,
+                     free_port, on_running_guest, wait_listening,
                      start, stop)
 
 t = Harness()
@@ -137,16 +136,12 @@ def test_qemu_rate_matches_qemu_log():
     # known dirty-ring overflow, QEMU's logging windows trigger it: about
     # one trace in three here) is said and replaced; any other failure
     # fails at once.
-    for attempt in (1, 2, 3):
-        vm = get_qemu(fresh=attempt > 1)
-        tr = run_trace(["-j", "-p", str(vm.pid), "1", "7"])
-        t.require(tr.returncode == 0, f"precopy-trace failed: {tr.stderr}")
-        if not vm.stalled():
-            break
-        print(f"  try {attempt}: the guest stopped writing during the "
-              "trace (the host KVM's dirty-ring overflow: QemuVM.stalled)"
-              "; a fresh guest")
-    t.require(not vm.stalled(), "a guest that kept running in 3 tries")
+    vm, tr, stalled = on_running_guest(
+        lambda attempt: get_qemu(fresh=attempt > 1),
+        lambda vm: run_trace(["-j", "-p", str(vm.pid), "1", "7"]),
+        "-p QEMU")
+    t.require(tr.returncode == 0, f"precopy-trace failed: {tr.stderr}")
+    t.require(not stalled, "a guest that kept running in 3 tries")
     lines = parse_json_lines(tr.stdout)
     ivs = [x for x in lines if x["type"] == "interval"]
     t.require(len(ivs) == 7, f"7 intervals, got {len(ivs)}")

@@ -25,13 +25,10 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from harness import Harness, Skip, QemuVM  # noqa: E402
+from harness import Harness, Skip, QemuVM, project_qemu  # noqa: E402
 
 t = Harness()
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-QEMU = os.environ.get("PRECOPY_QEMU",
-                      os.path.join(ROOT, ".cache", "qemu", "bin",
-                                   "qemu-system-x86_64"))
+QEMU = project_qemu()
 GUEST = "pattern=seqsweep delay=4"
 WINDOWS = 12
 tmp = tempfile.mkdtemp(prefix="precopy-ring-")

@@ -25,7 +25,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import time
 import traceback
 
@@ -202,15 +201,21 @@ class QMP:
             pass
 
 
+def project_qemu():
+    """Path of the project's patched QEMU: $PRECOPY_QEMU, else the one
+    `make qemu` builds (.cache/qemu/bin). It may not exist yet."""
+    return os.environ.get("PRECOPY_QEMU") or os.path.join(
+        os.path.dirname(os.path.abspath(__file__)), "..", "..", ".cache",
+        "qemu", "bin", "qemu-system-x86_64")
+
+
 def qemu_binary():
     """The project's QEMU (make qemu; $PRECOPY_QEMU overrides), else the
     system's. With no plan set the project's behaves as stock, except that
     it survives the host KVM's dirty-ring overflows, which stop a guest of
     the system QEMU for good on this project's hosts (README, "Known host
     bugs"; tests/e2e/test_qemu_dirty_ring.py shows both)."""
-    ours = os.environ.get("PRECOPY_QEMU") or os.path.join(
-        os.path.dirname(os.path.abspath(__file__)), "..", "..", ".cache",
-        "qemu", "bin", "qemu-system-x86_64")
+    ours = project_qemu()
     if os.access(ours, os.X_OK):
         return ours
     q = shutil.which("qemu-system-x86_64")
@@ -303,6 +308,25 @@ class QemuVM:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+
+
+def on_running_guest(get_vm, run, what, tries=3):
+    """Run run(vm), a process result with a returncode, on get_vm(attempt)
+    (attempt 1, 2, ...: a fresh guest after the first); when it succeeded
+    but the guest stopped writing meanwhile (QemuVM.stalled: the host
+    KVM's dirty-ring overflow), say so and try again on a fresh guest, up
+    to `tries` guests. Returns (vm, result, stalled) of the last try: a
+    failure returns at once, stalled is True only when every try stalled."""
+    for attempt in range(1, tries + 1):
+        vm = get_vm(attempt)
+        res = run(vm)
+        stalled = res.returncode == 0 and vm.stalled()
+        if not stalled:
+            break
+        print(f"  {what}: try {attempt}: the guest stopped writing (the "
+              "host KVM's dirty-ring overflow: QemuVM.stalled); a fresh "
+              "guest")
+    return vm, res, stalled
 
 
 def start(args, **kw):

@@ -18,12 +18,10 @@ import signal
 import subprocess
 import sys
 
-from harness import bin_path
+from harness import bin_path, project_qemu
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-QEMU = os.environ.get("PRECOPY_QEMU",
-                      os.path.join(ROOT, ".cache", "qemu", "bin",
-                                   "qemu-system-x86_64"))
+QEMU = project_qemu()
 
 # The guests. None of them is the hotcold default `make run` was tuned
 # around; the parameters come from issue 13's table (hotcold-small-top,
