@@ -1,0 +1,86 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""tests/unit/test_evallib.py - the issue-12 metrics of tools/eval
+(evallib.split_metrics, metric_lines), on hand-made simulator results:
+
+- the medians of prob/qemu pages and time, and of oracle/qemu pages (the
+  clairvoyant bound) are over the cases where qemu converges;
+- the pages line says when the oracle's own median is above 0.85 (no
+  schedule reaches the target there), and not when it is below;
+- the share of the oracle's savings captured skips cases without room;
+- a case more than 2 % worse than qemu, a downtime above the limit, a
+  case lost where qemu converges and a rescue are each counted.
+"""
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..",
+                                "tools", "eval"))
+from harness import Harness  # noqa: E402
+import evallib as E  # noqa: E402
+
+t = Harness()
+
+
+def res(pages, conv=True, down=250.0):
+    """One algorithm's result: time follows pages (1 ms a page)."""
+    return {"sent_pages": pages, "total_time_ms": float(pages),
+            "downtime_ms": down, "converged": conv}
+
+
+def case(q, p, o, qc=True, pc=True, oc=True, pdown=250.0):
+    return {"qemu": res(q, qc), "prob": res(p, pc, pdown),
+            "oracle": res(o, oc)}
+
+
+@t.test
+def test_medians_and_oracle_bound():
+    cases = [("a", case(1000, 800, 700)),
+             ("b", case(1000, 900, 880)),
+             ("c", case(1000, 950, 940)),
+             ("d", case(1000, 5000, 500, qc=False))]  # qemu never ends
+    m = E.split_metrics(cases)
+    t.check(m["qemu_converged"] == 3, f"3 converging: {m['qemu_converged']}")
+    t.check(abs(m["median_pages"] - 0.9) < 1e-9,
+            f"median prob/qemu 0.9: {m['median_pages']}")
+    t.check(abs(m["median_oracle_pages"] - 0.88) < 1e-9,
+            f"median oracle/qemu 0.88: {m['median_oracle_pages']}")
+    line = E.metric_lines(m)[0]
+    t.check(line.startswith("FAIL") and "0.880: out of any schedule's reach"
+            in line, line)
+    m = E.split_metrics(cases[:1])
+    line = E.metric_lines(m)[0]
+    t.check(line.startswith("PASS") and "reach" not in line, line)
+
+
+@t.test
+def test_capture_skips_cases_without_room():
+    # a: 200 of 300 saved (0.667); b: the oracle saves 0.5 % (no room)
+    m = E.split_metrics([("a", case(1000, 800, 700)),
+                         ("b", case(1000, 1000, 995))])
+    t.check(m["capture_cases"] == 1, f"1 case with room: {m}")
+    t.check(abs(m["median_capture"] - 2 / 3) < 1e-9,
+            f"captured 2/3: {m['median_capture']}")
+
+
+@t.test
+def test_counts_regret_downtime_loss_rescue():
+    m = E.split_metrics([
+        ("worse", case(1000, 1030, 900)),
+        ("late", case(1000, 800, 700, pdown=301.0)),
+        ("lost", case(1000, 2000, 700, pc=False)),
+        ("rescued", case(9000, 3000, 1000, qc=False)),
+        ("hopeless", case(9000, 9000, 9000, qc=False, pc=False, oc=False)),
+    ])
+    t.check(m["worse"] == ["worse", "lost"], f"worse: {m['worse']}")
+    t.check(m["downtime_over"] == ["late"], f"over: {m['downtime_over']}")
+    t.check(m["lost"] == ["lost"], f"lost: {m['lost']}")
+    t.check(m["hard"] == 1 and m["rescued"] == 1,
+            f"1 of 1 rescued: {m['rescued']} of {m['hard']}")
+    t.check(not m["pass"]["regret"] and not m["pass"]["downtime"] and
+            not m["pass"]["conv"] and m["pass"]["rescue"], f"{m['pass']}")
+
+
+if __name__ == "__main__":
+    sys.exit(t.finish())
