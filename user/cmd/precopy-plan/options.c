@@ -78,7 +78,8 @@ static const struct argp_option opts[] = {
 	  "(default 100)", 0 },
 	{ "source", OPT_SOURCE, "SRC", 0, "Where writes are learned: auto "
 	  "(default: the tracker under KVM when it attaches, else sync), "
-	  "tracker, or sync (QEMU's sync bitmaps)", 0 },
+	  "tracker, or sync (QEMU's sync bitmaps; iterations of at least "
+	  "0.5 s, as syncs cost QEMU time)", 0 },
 	{ "max-ram", OPT_MAX_RAM, "SIZE", 0, "Largest guest the ring holds, "
 	  "e.g. 64G (default)", 0 },
 	{ "converge", OPT_CONVERGE, "HOW", 0, "On non-convergence: none (default) "

@@ -18,7 +18,6 @@
 
 #define RHIST 8			/* syncs looked at for progress */
 #define LEAK_ALPHA 0.3		/* EWMA weight of a leak measurement */
-#define TIME_ITER_S 0.5		/* shortest iteration, objective time */
 
 /* Hazard levels: a page's hazard over the horizon, 16 levels per octave
  * from 2^-40 (level 0: below) to 2^24, read off the float's bits. */
@@ -526,8 +525,8 @@ static void plan_measure(struct planner *pl, struct plan_ctx *c,
 	c->budget = (uint64_t)floor(p->downtime_limit_s * c->lo /
 				    p->page_size);
 	iter_s = p->iter_s > 0 ? p->iter_s : p->epoch_s;
-	if (p->objective == PLANNER_TIME && iter_s < TIME_ITER_S)
-		iter_s = TIME_ITER_S;
+	if (p->objective == PLANNER_TIME && iter_s < PLANNER_LONG_ITER_S)
+		iter_s = PLANNER_LONG_ITER_S;
 	c->window = (uint64_t)floor(c->lo * iter_s / p->page_size);
 	if (c->window < 1)
 		c->window = 1;

@@ -105,7 +105,8 @@
  *
  * Window. window = max(1, floor(lo * iter_s / page_size)) pages: what the
  * link is expected to carry in one iteration of iter_s seconds (iter_s 0:
- * one epoch; objective time: at least 0.5 s), so the plan is refreshed
+ * one epoch; objective time, and precopy-plan learning from QEMU's sync
+ * bitmaps: at least PLANNER_LONG_ITER_S), so the plan is refreshed
  * about as often as epochs come. The send order is the pages not held
  * back whose risk_h is below `coarse`, in address order from where the
  * last plan's left off (as QEMU's pass resumes), then the others by
@@ -197,6 +198,10 @@
 #include <stdint.h>
 
 #include "model.h"
+
+/* Shortest iteration (s) under objective time; precopy-plan also uses it
+ * when it learns from QEMU's sync bitmaps (TCG), where syncs are dear. */
+#define PLANNER_LONG_ITER_S 0.5
 
 enum planner_objective {
 	PLANNER_PAGES = 0,	/* fewest pages (and total time) */
