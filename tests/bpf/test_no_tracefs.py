@@ -131,14 +131,13 @@ def trace_qemu(setup, what):
     need_unshare()
     # Up to 3 guests: one the host's KVM stopped during the trace (its
     # dirty-ring overflow, QemuVM.stalled) is said and replaced.
-    before = {}
+    progress = {}  # guest -> its progress before the trace
 
     def run(vm):
-        before["n"] = guest_progress(vm)
+        progress[vm] = guest_progress(vm)
         return in_namespace(setup, ["-j", "-p", str(vm.pid), "1", "3"])
     vm, p, _ = on_running_guest(lambda _: qemu_vm(fresh=True), run, what)
-    before = before["n"]
-    check_run(p, what, vm=vm, before=before)
+    check_run(p, what, vm=vm, before=progress[vm])
 
 
 @t.test
