@@ -192,15 +192,16 @@ out:
 }
 
 /* The window is lo * iter_s / page with lo = max(mu - sd, mu / 4) and the
- * EWMA of planner.h. */
+ * median and MAD of planner.h. */
 static void test_window_follows_bandwidth(void)
 {
 	struct model *m = trained();
 	struct planner *pl = NULL;
 	struct plan *p = plan__new(PAGES);
 	uint64_t dirty[WORDS];
-	double xs[3] = { 1000, 3000, 2000 }, mu = 0, var = 0, a = 0.3, d, lo;
-	double emu, esd;
+	/* median 2000; deviations 1000, 1000, 0: MAD 1000 */
+	double xs[3] = { 1000, 3000, 2000 }, mu = 2000, sd = 1.4826 * 1000;
+	double emu, esd, d, lo;
 	unsigned int i;
 	struct planner_feedback fb = { .duration_s = 1 };
 
@@ -216,19 +217,12 @@ static void test_window_follows_bandwidth(void)
 	for (i = 0; i < 3; i++) {
 		fb.pages_sent = (uint64_t)xs[i];
 		ASSERT_OK(planner__feedback(pl, &fb), "feedback");
-		if (i == 0) {
-			mu = xs[0];
-		} else {
-			d = xs[i] - mu;
-			mu += a * d;
-			var = (1 - a) * (var + a * d * d);
-		}
 	}
 	planner__bandwidth(pl, &emu, &esd);
-	ASSERT_TRUE(fabs(emu - mu * 4096) < 1e-6, "EWMA mean");
-	ASSERT_TRUE(fabs(esd - sqrt(var) * 4096) < 1e-6, "EWMA sd");
+	ASSERT_TRUE(fabs(emu - mu * 4096) < 1e-6, "median");
+	ASSERT_TRUE(fabs(esd - sd * 4096) < 1e-6, "MAD x 1.4826");
 	ASSERT_OK(planner__plan(pl, dirty, p), "plan");
-	lo = fmax(mu - sqrt(var), mu / 4);
+	lo = fmax(mu - sd, mu / 4);
 	ASSERT_EQ(p->window, (uint64_t)floor(lo * 4096 * 0.1 / 4096),
 		  "window from the cautious bandwidth");
 	ASSERT_EQ(p->budget, (uint64_t)floor(0.3 * lo), "budget");
@@ -240,6 +234,26 @@ static void test_window_follows_bandwidth(void)
 	ASSERT_EQ(planner__feedback(pl, &fb), -EINVAL, "negative bandwidth");
 	planner__bandwidth(pl, &d, NULL);
 	ASSERT_TRUE(d == emu, "estimate unchanged by bad feedback");
+	/* A steady link, then QEMU readings from periods spent in slow
+	 * syncs (1/75 of the link): up to 4 of the last 9 move neither the
+	 * estimate nor the window, budget and their caution. */
+	fb.bandwidth = 0;
+	fb.pages_sent = 2000;
+	for (i = 0; i < PLANNER_BW_SAMPLES; i++)
+		ASSERT_OK(planner__feedback(pl, &fb), "feedback");
+	fb.bandwidth = 2000.0 * 4096 / 75;
+	for (i = 0; i < 4; i++)
+		ASSERT_OK(planner__feedback(pl, &fb), "slow-sync reading");
+	planner__bandwidth(pl, &emu, &esd);
+	ASSERT_TRUE(fabs(emu - 2000.0 * 4096) < 1e-6, "median: the link");
+	ASSERT_TRUE(esd == 0, "MAD: 0 (5 of 9 readings equal)");
+	ASSERT_OK(planner__plan(pl, dirty, p), "plan");
+	ASSERT_EQ(p->window, 200, "window: the link's");
+	ASSERT_EQ(p->budget, 600, "budget: the link's");
+	/* a lasting change is followed: 5 of 9 */
+	ASSERT_OK(planner__feedback(pl, &fb), "slow-sync reading");
+	planner__bandwidth(pl, &emu, NULL);
+	ASSERT_TRUE(fabs(emu - 2000.0 * 4096 / 75) < 1e-6, "median: moved");
 out:
 	plan__free(p);
 	planner__free(pl);

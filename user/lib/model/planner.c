@@ -52,8 +52,9 @@ struct planner {
 	struct planner_params p;
 	struct model *m;
 	uint64_t words, last_mask;
-	double mu, var;
-	bool measured;
+	double mu, sd;		/* bandwidth estimate (planner.h) */
+	double bw[PLANNER_BW_SAMPLES];	/* its last measurements (ring) */
+	unsigned int nbw, bwnext;
 	double leak;		/* fresh pages per second (EWMA) */
 	bool leak_known;
 	uint64_t iter;
@@ -136,7 +137,6 @@ void planner_params__default(struct planner_params *p, uint64_t pages,
 	p->epoch_s = epoch_s;
 	p->bandwidth = bandwidth;
 	p->objective = PLANNER_PAGES;
-	p->bw_alpha = 0.3;
 	p->bw_sigmas = 1;
 	p->iter_s = 0;
 	p->defer_risk = 0.5;
@@ -222,8 +222,7 @@ static bool params_ok(const struct planner_params *p,
 {
 	return p->pages == mp->pages && p->page_size == mp->page_size &&
 	       finite_pos(p->downtime_limit_s) && finite_pos(p->epoch_s) &&
-	       finite_pos(p->bandwidth) && finite_pos(p->bw_alpha) &&
-	       p->bw_alpha <= 1 && isfinite(p->bw_sigmas) &&
+	       finite_pos(p->bandwidth) && isfinite(p->bw_sigmas) &&
 	       p->bw_sigmas >= 0 && isfinite(p->iter_s) && p->iter_s >= 0 &&
 	       finite_pos(p->defer_risk) && p->defer_risk <= 1 &&
 	       in01(p->defer_share) && in01(p->margin) && in01(p->guard) &&
@@ -290,7 +289,7 @@ void planner__bandwidth(const struct planner *pl, double *mu, double *sd)
 	if (mu)
 		*mu = pl->mu;
 	if (sd)
-		*sd = sqrt(pl->var);
+		*sd = pl->sd;
 }
 
 double planner__leak(const struct planner *pl)
@@ -372,9 +371,42 @@ void planner__epoch(struct planner *pl, const uint64_t *written,
 	shadow__write(pl->sh, written);
 }
 
+/* The median of v[0..n) (n >= 1); sorts v. */
+static double median_sort(double *v, unsigned int n)
+{
+	unsigned int i, j;
+	double x;
+
+	for (i = 1; i < n; i++) {
+		x = v[i];
+		for (j = i; j > 0 && v[j - 1] > x; j--)
+			v[j] = v[j - 1];
+		v[j] = x;
+	}
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* Add measurement x (bytes/s, > 0): mu and sd from the last
+ * PLANNER_BW_SAMPLES (planner.h, "Bandwidth"). */
+static void bandwidth_add(struct planner *pl, double x)
+{
+	double v[PLANNER_BW_SAMPLES];
+	unsigned int i;
+
+	pl->bw[pl->bwnext] = x;
+	pl->bwnext = (pl->bwnext + 1) % PLANNER_BW_SAMPLES;
+	if (pl->nbw < PLANNER_BW_SAMPLES)
+		pl->nbw++;
+	memcpy(v, pl->bw, pl->nbw * sizeof(v[0]));
+	pl->mu = median_sort(v, pl->nbw);
+	for (i = 0; i < pl->nbw; i++)
+		v[i] = fabs(pl->bw[i] - pl->mu);
+	pl->sd = PLANNER_MAD_TO_SD * median_sort(v, pl->nbw);
+}
+
 int planner__feedback(struct planner *pl, const struct planner_feedback *fb)
 {
-	double x, a = pl->p.bw_alpha, d;
+	double x;
 
 	if (!fb || !finite_pos(fb->duration_s) || !isfinite(fb->bandwidth) ||
 	    fb->bandwidth < 0)
@@ -385,17 +417,8 @@ int planner__feedback(struct planner *pl, const struct planner_feedback *fb)
 	x = fb->bandwidth;
 	if (!x)
 		x = (double)fb->pages_sent * pl->p.page_size / fb->duration_s;
-	if (!(x > 0))
-		return 0;
-	if (!pl->measured) {
-		pl->mu = x;
-		pl->var = 0;
-		pl->measured = true;
-		return 0;
-	}
-	d = x - pl->mu;
-	pl->mu += a * d;
-	pl->var = (1 - a) * (pl->var + a * d * d);
+	if (x > 0 && isfinite(x))
+		bandwidth_add(pl, x);
 	return 0;
 }
 
@@ -516,7 +539,7 @@ static void plan_measure(struct planner *pl, struct plan_ctx *c,
 			 struct plan *out)
 {
 	const struct planner_params *p = &pl->p;
-	double sd = sqrt(pl->var), iter_s;
+	double sd = pl->sd, iter_s;
 	uint64_t w;
 
 	for (w = 0, c->r = 0; w < pl->words; w++)
