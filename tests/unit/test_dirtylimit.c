@@ -265,6 +265,58 @@ cleanup:
 	dirtylimit__free(d);
 }
 
+/* A guest that dirties pages almost as fast as the link carries them: in
+ * its first pass the dirty pages hardly fall, yet no limit comes while
+ * more pages than the budget were never sent; one comes after that, as
+ * they fall by less than half of what the link carries. */
+static void test_no_stall_before_first_pass_ends(void)
+{
+	struct dirtylimit *d = dirtylimit__new(srv.path);
+	struct dirtylimit_input in = {
+		.remaining = 15000, .budget = 2000, .converging = false,
+		.throttle = 0.5, .bandwidth_pages_s = 2000,
+	};
+	char note[320] = "";
+	int i, rc = 0;
+
+	if (!ASSERT_NOT_NULL(d, "new"))
+		return;
+	set_current(200);
+	if (!ASSERT_OK(dirtylimit__start(d, note, sizeof(note)), note))
+		goto cleanup;
+	/* 6 s of first pass: 12000 never-sent pages fall by 200 a sync, the
+	 * dirty pages by 60 (600 a second, under a third of the link) */
+	for (i = 0, in.t_s = 10; i < 60; i++) {
+		in.t_s += 0.1;
+		in.iteration = 1 + (uint64_t)i;
+		in.unsent = 12000 - 200 * (uint64_t)i;
+		in.remaining = 15000 - 60 * (uint64_t)i;
+		if (in.unsent <= in.budget)
+			break;
+		rc = dirtylimit__sync(d, &in, note, sizeof(note));
+		if (!ASSERT_EQ(rc, 0, "never-sent pages above the budget: "
+			       "no limit"))
+			break;
+	}
+	ASSERT_EQ(quota(), DIRTYLIMIT_MEASURE, "only measuring");
+	/* the first pass is over; the dirty pages fall by 700 a second, a
+	 * third of the link: the guest dirties more than half of what the
+	 * link carries (QEMU's auto-converge trigger): stalled, at once (the
+	 * last DIRTYLIMIT_STALL_S showed it); with a quarter as the trigger
+	 * it never would be */
+	for (i = 0, rc = 0; i < 40 && rc == 0; i++) {
+		in.t_s += 0.1;
+		in.iteration++;
+		in.unsent = 300;
+		in.remaining -= 70;
+		rc = dirtylimit__sync(d, &in, note, sizeof(note));
+	}
+	ASSERT_EQ(rc, 1, note);
+	ASSERT_EQ(quota(), 100, "a limit: (1 - 0.5) x 200 MB/s");
+cleanup:
+	dirtylimit__free(d);
+}
+
 static void test_qmp_failures(void)
 {
 	struct dirtylimit *d = dirtylimit__new("/nonexistent/precopy.qmp");
@@ -301,6 +353,7 @@ int main(void)
 	}
 	RUN_TEST(test_stall_limit_tighten_lift);
 	RUN_TEST(test_first_pass_verdict_dead_band);
+	RUN_TEST(test_no_stall_before_first_pass_ends);
 	RUN_TEST(test_qmp_failures);
 	unlink(srv.path);
 	return harness_finish();

@@ -71,6 +71,9 @@ struct mig {
 	uint64_t *dirty, *written, *epoch;
 	uint64_t *seen;		/* TCG: pages QEMU's epochs of the running
 				 * iteration showed written */
+	uint64_t *unsent;	/* pages dirty at every sync so far and not
+				 * written in between: never sent yet (QEMU's
+				 * bitmap starts full) */
 	uint64_t learned_ns;	/* QEMU's time the model learned up to */
 	uint64_t epochs;	/* QEMU epochs learned from (TCG) */
 	int vm;			/* tracker handle, -1: learning from syncs */
@@ -107,6 +110,7 @@ static void mig_end(struct mig *m)
 	free(m->written);
 	free(m->epoch);
 	free(m->seen);
+	free(m->unsent);
 	free(m->layout);
 	memset(m, 0, sizeof(*m));
 	m->vm = -1;
@@ -314,6 +318,7 @@ static void converge_sync(const struct mig *m)
 	};
 	char msg[320];
 	double need, mu, sd;
+	uint64_t w;
 	int rc;
 
 	if (!dl)
@@ -321,6 +326,8 @@ static void converge_sync(const struct mig *m)
 	planner__advise(m->planner, m->plan->dirty, &need, &in.throttle);
 	planner__bandwidth(m->planner, &mu, &sd);
 	in.bandwidth_pages_s = mu / m->page_size;
+	for (w = 0; w < m->words; w++)
+		in.unsent += (uint64_t)__builtin_popcountll(m->unsent[w]);
 	rc = dirtylimit__sync(dl, &in, msg, sizeof(msg));
 	if (rc > 0)
 		log_limit(m, msg);
@@ -471,13 +478,17 @@ static int mig_start(struct plan_serve *s, struct mig *m, uint64_t generation)
 	m->written = calloc(m->words, 8);
 	m->epoch = calloc(m->words, 8);
 	m->seen = calloc(m->words, 8);
+	m->unsent = malloc(m->words * 8);
 	if (!m->layout || !m->model || !m->planner || !m->plan || !m->dirty ||
-	    !m->written || !m->epoch || !m->seen) {
+	    !m->written || !m->epoch || !m->seen || !m->unsent) {
 		note("generation %" PRIu64 ": out of memory for %" PRIu64
 		     " pages", generation, m->ram_pages);
 		mig_end(m);
 		return -1;
 	}
+	memset(m->unsent, 0xff, m->words * 8);
+	if (m->ram_pages % 64)
+		m->unsent[m->words - 1] = (1ULL << (m->ram_pages % 64)) - 1;
 	m->active = true;
 	converge_start(m);
 	note("generation %" PRIu64 ": %" PRIu64 " MiB of RAM in %u blocks, "
@@ -554,6 +565,7 @@ static void on_sync(struct plan_serve *s, struct mig *m,
 {
 	struct plan_serve_sync si;
 	int ret, tries;
+	uint64_t w;
 	bool ok;
 
 	for (tries = 0; tries < 50; tries++) {
@@ -589,12 +601,14 @@ static void on_sync(struct plan_serve *s, struct mig *m,
 		     si.iteration);
 		return;
 	}
+	/* still dirty and not written since the last sync: never sent */
+	for (w = 0; w < m->words; w++)
+		m->unsent[w] &= m->dirty[w] & ~m->written[w];
 	if (m->vm < 0) {
 		/* Learn from the sync: every page QEMU's dirty log saw written
 		 * in the iteration that ended, less what its epochs showed
 		 * already (on_epoch, TCG). */
 		struct model_epoch ep = { .dirty = m->epoch };
-		uint64_t w;
 
 		for (w = 0; w < m->words; w++) {
 			m->epoch[w] = m->written[w] & ~m->seen[w];

@@ -15,7 +15,7 @@
 
 #define HIST 256		/* recent syncs kept */
 #define MEASURE_EVERY_S 0.5
-#define STALL_SHARE 0.25	/* progress = a quarter of what the link carried */
+#define STALL_SHARE 0.5	/* progress = half of what the link carried */
 #define STALL_SHRINK 0.9	/* without a bandwidth: below 0.9 of the fewest */
 #define NO_ADVICE 0.5		/* throttle when the planner has none */
 #define FREE_N 5		/* the free rate: median of the last measures */
@@ -176,7 +176,8 @@ static bool stalled(struct dirtylimit *d, const struct dirtylimit_input *in)
 	for (i = 0; i < d->n; i++)
 		if (d->r[(d->head + i) % HIST] < recent)
 			recent = d->r[(d->head + i) % HIST];
-	if (in->remaining <= in->budget || d->min_old == UINT64_MAX)
+	if (in->remaining <= in->budget || in->unsent > in->budget ||
+	    d->min_old == UINT64_MAX)
 		return false;
 	if (in->bandwidth_pages_s > 0)
 		need = STALL_SHARE * in->bandwidth_pages_s * DIRTYLIMIT_STALL_S;
