@@ -317,6 +317,37 @@ cleanup:
 	dirtylimit__free(d);
 }
 
+/* A first pass that makes no progress itself (the same pages never sent,
+ * e.g. a link too slow for what the guest dirties) is a stall: the gate
+ * above must not hold off the limit for ever. */
+static void test_stalled_first_pass(void)
+{
+	struct dirtylimit *d = dirtylimit__new(srv.path);
+	struct dirtylimit_input in = {
+		.remaining = 15000, .budget = 2000, .converging = false,
+		.throttle = 0.5, .bandwidth_pages_s = 2000, .unsent = 9000,
+	};
+	char note[320] = "";
+	int i, rc = 0;
+
+	if (!ASSERT_NOT_NULL(d, "new"))
+		return;
+	set_current(200);
+	if (!ASSERT_OK(dirtylimit__start(d, note, sizeof(note)), note))
+		goto cleanup;
+	for (i = 0, in.t_s = 10; i < 40 && rc == 0; i++) {
+		in.t_s += 0.1;
+		in.iteration = 1 + (uint64_t)i;
+		in.unsent -= 10;	/* 100 a second: under half the link */
+		rc = dirtylimit__sync(d, &in, note, sizeof(note));
+	}
+	ASSERT_EQ(rc, 1, note);
+	ASSERT_EQ(quota(), 100, "a limit: (1 - 0.5) x 200 MB/s");
+	ASSERT_GE(i, 20, "after 2 s of it");
+cleanup:
+	dirtylimit__free(d);
+}
+
 static void test_qmp_failures(void)
 {
 	struct dirtylimit *d = dirtylimit__new("/nonexistent/precopy.qmp");
@@ -354,6 +385,7 @@ int main(void)
 	RUN_TEST(test_stall_limit_tighten_lift);
 	RUN_TEST(test_first_pass_verdict_dead_band);
 	RUN_TEST(test_no_stall_before_first_pass_ends);
+	RUN_TEST(test_stalled_first_pass);
 	RUN_TEST(test_qmp_failures);
 	unlink(srv.path);
 	return harness_finish();

@@ -32,9 +32,10 @@ struct dirtylimit {
 	/* stall detection: syncs of the last DIRTYLIMIT_STALL_S seconds, and
 	 * the fewest dirty pages of the older ones (since the last change) */
 	double t[HIST];
-	uint64_t r[HIST];
+	uint64_t r[HIST], u[HIST];	/* dirty and never-sent pages */
 	unsigned int head, n;
 	uint64_t min_old;	/* UINT64_MAX: none aged yet */
+	uint64_t unsent_old;	/* never-sent pages at the last one aged */
 };
 
 struct dirtylimit *dirtylimit__new(const char *qmp_path)
@@ -54,6 +55,7 @@ struct dirtylimit *dirtylimit__new(const char *qmp_path)
 		return NULL;
 	}
 	d->min_old = UINT64_MAX;
+	d->unsent_old = UINT64_MAX;
 	return d;
 }
 
@@ -62,6 +64,7 @@ static void forget(struct dirtylimit *d)
 	d->n = 0;
 	d->head = 0;
 	d->min_old = UINT64_MAX;
+	d->unsent_old = UINT64_MAX;
 }
 
 /* Run a QMP command, connecting first if needed; on a broken connection
@@ -166,23 +169,28 @@ static bool stalled(struct dirtylimit *d, const struct dirtylimit_input *in)
 			d->n == HIST)) {
 		if (d->r[d->head] < d->min_old)
 			d->min_old = d->r[d->head];
+		d->unsent_old = d->u[d->head];
 		d->head = (d->head + 1) % HIST;
 		d->n--;
 	}
 	k = (d->head + d->n) % HIST;
 	d->t[k] = in->t_s;
 	d->r[k] = in->remaining;
+	d->u[k] = in->unsent;
 	d->n++;
 	for (i = 0; i < d->n; i++)
 		if (d->r[(d->head + i) % HIST] < recent)
 			recent = d->r[(d->head + i) % HIST];
-	if (in->remaining <= in->budget || in->unsent > in->budget ||
-	    d->min_old == UINT64_MAX)
+	if (in->remaining <= in->budget || d->min_old == UINT64_MAX)
 		return false;
 	if (in->bandwidth_pages_s > 0)
 		need = STALL_SHARE * in->bandwidth_pages_s * DIRTYLIMIT_STALL_S;
 	else
 		need = (1 - STALL_SHRINK) * (double)d->min_old;
+	/* the first pass, while it progresses */
+	if (in->unsent > in->budget && d->unsent_old != UINT64_MAX &&
+	    (double)d->unsent_old - (double)in->unsent >= need)
+		return false;
 	return (double)recent > (double)d->min_old - need;
 }
 
@@ -215,11 +223,13 @@ int dirtylimit__sync(struct dirtylimit *d, const struct dirtylimit_input *in,
 		if (set_quota(d, quota, note, len))
 			return -1;
 		errmsg_set(note, len, "dirty limit %llu MB/s per vCPU: %s at %llu "
-			   "dirty pages (budget %llu); throttle %.2f%s of a free "
-			   "rate of %.0f MB/s", (unsigned long long)quota,
+			   "dirty pages (budget %llu, %llu never sent); "
+			   "throttle %.2f%s of a free rate of %.0f MB/s",
+			   (unsigned long long)quota,
 			   verdict ? "stalled (the planner agrees)" : "stalled",
 			   (unsigned long long)in->remaining,
-			   (unsigned long long)in->budget, x,
+			   (unsigned long long)in->budget,
+			   (unsigned long long)in->unsent, x,
 			   in->throttle > 0 ? " (forecast)" : " (no forecast)",
 			   d->free_rate);
 	} else {

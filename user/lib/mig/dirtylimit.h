@@ -38,12 +38,14 @@
  *   a first limit that left the guest dirtying ~1,100 pages/s of a
  *   2,048-page/s link drained for 11 s before the next step (hotcold-wide,
  *   20.7 s in all); with half, the same guest took 15.1-19.8 s. The
- *   first pass over RAM never looks stalled: while more pages than the
- *   budget were never sent (in.unsent), the dirty pages are mostly the
- *   ones the first pass has not reached, and a guest that dirties pages
- *   faster than the link carries them would look stalled long before its
- *   steady state is known (limits set there, mid first pass, made
- *   migrations of 19.8 s where limits set after it made 15.8-17.4 s).
+ *   first pass over RAM does not look stalled while it progresses: while
+ *   more pages than the budget were never sent (in.unsent) and those fell
+ *   by as much over the window, the dirty pages are mostly the ones the
+ *   first pass has not reached, and a guest that dirties pages faster
+ *   than the link carries them would look stalled long before its steady
+ *   state is known (limits set there, mid first pass, made migrations of
+ *   19.8 s where limits set after it made 15.8-17.4 s). A first pass
+ *   that stalls itself (its pages never sent stay) is a stall.
  *   The planner's own verdict (in.converging) is not enough: it compares
  *   the dirty pages over its last 8 plans, and with plans refreshed every
  *   window (a fraction of a second) that is not a trend.
