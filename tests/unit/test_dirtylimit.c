@@ -265,25 +265,42 @@ cleanup:
 	dirtylimit__free(d);
 }
 
+/* A dirtylimit measuring a free rate of `current` MB/s (QEMU's fake), or
+ * NULL (an assertion failed). */
+static struct dirtylimit *measuring(int current, char *note, size_t len)
+{
+	struct dirtylimit *d = dirtylimit__new(srv.path);
+
+	if (!ASSERT_NOT_NULL(d, "new"))
+		return NULL;
+	set_current(current);
+	if (!ASSERT_OK(dirtylimit__start(d, note, len), note)) {
+		dirtylimit__free(d);
+		return NULL;
+	}
+	return d;
+}
+
+/* A guest in its first pass: 15000 pages dirty against a budget of 2000,
+ * a link of 2000 pages/s, the planner's advice 0.5. */
+static const struct dirtylimit_input first_pass = {
+	.remaining = 15000, .budget = 2000, .converging = false,
+	.throttle = 0.5, .bandwidth_pages_s = 2000,
+};
+
 /* A guest that dirties pages almost as fast as the link carries them: in
  * its first pass the dirty pages hardly fall, yet no limit comes while
  * more pages than the budget were never sent; one comes after that, as
  * they fall by less than half of what the link carries. */
 static void test_no_stall_before_first_pass_ends(void)
 {
-	struct dirtylimit *d = dirtylimit__new(srv.path);
-	struct dirtylimit_input in = {
-		.remaining = 15000, .budget = 2000, .converging = false,
-		.throttle = 0.5, .bandwidth_pages_s = 2000,
-	};
+	struct dirtylimit_input in = first_pass;
 	char note[320] = "";
+	struct dirtylimit *d = measuring(200, note, sizeof(note));
 	int i, rc = 0;
 
-	if (!ASSERT_NOT_NULL(d, "new"))
+	if (!d)
 		return;
-	set_current(200);
-	if (!ASSERT_OK(dirtylimit__start(d, note, sizeof(note)), note))
-		goto cleanup;
 	/* 6 s of first pass: 12000 never-sent pages fall by 200 a sync, the
 	 * dirty pages by 60 (600 a second, under a third of the link) */
 	for (i = 0, in.t_s = 10; i < 60; i++) {
@@ -313,7 +330,6 @@ static void test_no_stall_before_first_pass_ends(void)
 	}
 	ASSERT_EQ(rc, 1, note);
 	ASSERT_EQ(quota(), 100, "a limit: (1 - 0.5) x 200 MB/s");
-cleanup:
 	dirtylimit__free(d);
 }
 
@@ -322,19 +338,14 @@ cleanup:
  * above must not hold off the limit for ever. */
 static void test_stalled_first_pass(void)
 {
-	struct dirtylimit *d = dirtylimit__new(srv.path);
-	struct dirtylimit_input in = {
-		.remaining = 15000, .budget = 2000, .converging = false,
-		.throttle = 0.5, .bandwidth_pages_s = 2000, .unsent = 9000,
-	};
+	struct dirtylimit_input in = first_pass;
 	char note[320] = "";
+	struct dirtylimit *d = measuring(200, note, sizeof(note));
 	int i, rc = 0;
 
-	if (!ASSERT_NOT_NULL(d, "new"))
+	if (!d)
 		return;
-	set_current(200);
-	if (!ASSERT_OK(dirtylimit__start(d, note, sizeof(note)), note))
-		goto cleanup;
+	in.unsent = 9000;
 	for (i = 0, in.t_s = 10; i < 40 && rc == 0; i++) {
 		in.t_s += 0.1;
 		in.iteration = 1 + (uint64_t)i;
@@ -344,7 +355,6 @@ static void test_stalled_first_pass(void)
 	ASSERT_EQ(rc, 1, note);
 	ASSERT_EQ(quota(), 100, "a limit: (1 - 0.5) x 200 MB/s");
 	ASSERT_GE(i, 20, "after 2 s of it");
-cleanup:
 	dirtylimit__free(d);
 }
 

@@ -30,6 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util/bitops.h"
 #include "util/caps.h"
 #include "util/cli.h"
 #include "util/json.h"
@@ -327,7 +328,7 @@ static void converge_sync(const struct mig *m)
 	planner__bandwidth(m->planner, &mu, &sd);
 	in.bandwidth_pages_s = mu / m->page_size;
 	for (w = 0; w < m->words; w++)
-		in.unsent += (uint64_t)__builtin_popcountll(m->unsent[w]);
+		in.unsent += pop64(m->unsent[w]);
 	rc = dirtylimit__sync(dl, &in, msg, sizeof(msg));
 	if (rc > 0)
 		log_limit(m, msg);
