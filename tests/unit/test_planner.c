@@ -199,8 +199,8 @@ static void test_window_follows_bandwidth(void)
 	struct planner *pl = NULL;
 	struct plan *p = plan__new(PAGES);
 	uint64_t dirty[WORDS];
-	/* median 2000; deviations 1000, 1000, 0: MAD 1000 */
-	double xs[3] = { 1000, 3000, 2000 }, mu = 2000, sd = 1.4826 * 1000;
+	/* median 2000; deviations 200, 200, 0: MAD 200 */
+	double xs[3] = { 1800, 2200, 2000 }, mu = 2000, sd = 1.4826 * 200;
 	double emu, esd, d, lo;
 	unsigned int i;
 	struct planner_feedback fb = { .duration_s = 1 };
@@ -224,8 +224,9 @@ static void test_window_follows_bandwidth(void)
 	ASSERT_OK(planner__plan(pl, dirty, p), "plan");
 	lo = fmax(mu - sd, mu / 4);
 	ASSERT_EQ(p->window, (uint64_t)floor(lo * 4096 * 0.1 / 4096),
-		  "window from the cautious bandwidth");
-	ASSERT_EQ(p->budget, (uint64_t)floor(0.3 * lo), "budget");
+		  "window from the cautious bandwidth: 1 sd");
+	ASSERT_EQ(p->budget, (uint64_t)floor(0.3 * (mu - 2 * sd)),
+		  "budget from a more cautious one: 2 sd (422, not 511)");
 	check_partition(p, dirty);
 	fb.duration_s = 0;
 	ASSERT_EQ(planner__feedback(pl, &fb), -EINVAL, "zero duration");

@@ -138,6 +138,7 @@ void planner_params__default(struct planner_params *p, uint64_t pages,
 	p->bandwidth = bandwidth;
 	p->objective = PLANNER_PAGES;
 	p->bw_sigmas = 1;
+	p->stop_sigmas = 2;
 	p->iter_s = 0;
 	p->defer_risk = 0.5;
 	p->defer_share = 0.5;
@@ -223,7 +224,8 @@ static bool params_ok(const struct planner_params *p,
 	return p->pages == mp->pages && p->page_size == mp->page_size &&
 	       finite_pos(p->downtime_limit_s) && finite_pos(p->epoch_s) &&
 	       finite_pos(p->bandwidth) && isfinite(p->bw_sigmas) &&
-	       p->bw_sigmas >= 0 && isfinite(p->iter_s) && p->iter_s >= 0 &&
+	       p->bw_sigmas >= 0 && isfinite(p->stop_sigmas) &&
+	       p->stop_sigmas >= 0 && isfinite(p->iter_s) && p->iter_s >= 0 &&
 	       finite_pos(p->defer_risk) && p->defer_risk <= 1 &&
 	       in01(p->defer_share) && in01(p->margin) && in01(p->guard) &&
 	       in01(p->handover) && in01(p->coarse) && in01(p->edge) &&
@@ -545,8 +547,9 @@ static void plan_measure(struct planner *pl, struct plan_ctx *c,
 	for (w = 0, c->r = 0; w < pl->words; w++)
 		c->r += pop64(dirty_word(pl, c->dirty, w));
 	c->lo = fmax(pl->mu - p->bw_sigmas * sd, pl->mu / 4);
-	c->budget = (uint64_t)floor(p->downtime_limit_s * c->lo /
-				    p->page_size);
+	c->budget = (uint64_t)floor(p->downtime_limit_s *
+				    fmax(pl->mu - p->stop_sigmas * sd,
+					 pl->mu / 4) / p->page_size);
 	iter_s = p->iter_s > 0 ? p->iter_s : p->epoch_s;
 	if (p->objective == PLANNER_TIME && iter_s < PLANNER_LONG_ITER_S)
 		iter_s = PLANNER_LONG_ITER_S;

@@ -65,8 +65,16 @@
  * robust: mu is the median of the last PLANNER_BW_SAMPLES measurements,
  * sd their median absolute deviation from it times PLANNER_MAD_TO_SD (the
  * normal's sd). Until the first measurement mu is params.bandwidth (the
- * guess) and sd 0. The planner plans with the cautious bandwidth lo =
- * max(mu - bw_sigmas * sd, mu / 4). Why not a mean: QEMU measures its
+ * guess) and sd 0. The planner sizes windows with the cautious bandwidth
+ * lo = max(mu - bw_sigmas * sd, mu / 4), and the budget with a more
+ * cautious one, max(mu - stop_sigmas * sd, mu / 4): a window a little too
+ * long costs a little time, a stop-and-copy a little too long breaks the
+ * user's limit. On a link whose rate QEMU alone sets (max-bandwidth) the
+ * readings agree and sd is 0; on a shaped network link (tc tbf, 64 Mbit/s)
+ * QEMU's 100 ms readings spread from 6.0 to 9.3 MB/s around a 7.6 MB/s
+ * rate and repeat (a plan's iteration is shorter than QEMU's period), so
+ * the median of 9 is off by a few per cent: with one sd the downtime went
+ * to 1019 ms of a 1000 ms limit in one run of four. Why not a mean: QEMU measures its
  * bandwidth over its own periods, and one spent in a slow bitmap sync
  * (a vCPU asleep under a dirty limit: 1.3 s for 12 pages) reads 107 KiB/s
  * on an 8 MiB/s link. An exponentially weighted mean and variance (weight
@@ -75,8 +83,9 @@
  * the next readings were lower still, and a migration with 2,400 dirty
  * pages under a 1 MB/s limit never fitted its budget (180 s, 716 syncs).
  *
- * Budget. budget = floor(downtime_limit * lo / page_size): the pages a
- * stop-and-copy may hold and still meet the downtime limit.
+ * Budget. budget = floor(downtime_limit * max(mu - stop_sigmas * sd,
+ * mu / 4) / page_size): the pages a stop-and-copy may hold and still meet
+ * the downtime limit.
  *
  * Leak. A feedback that carries `fresh` (the pages the sync after the
  * iteration found written that were clean, i.e. sent: QEMU's fresh count)
@@ -231,6 +240,7 @@ struct planner_params {
 	double epoch_s;		/* the model's epoch length, > 0 */
 	double bandwidth;	/* first guess, bytes/s, > 0 */
 	double bw_sigmas;	/* lo = mu - k * sd, >= 0 (1) */
+	double stop_sigmas;	/* the budget's k, >= 0 (2) */
 	double iter_s;		/* iteration length, >= 0; 0: one epoch */
 	enum planner_objective objective; /* (PLANNER_PAGES) */
 	double defer_risk;	/* (0, 1] (0.5); 1 defers only sure pages */

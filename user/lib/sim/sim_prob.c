@@ -37,7 +37,7 @@
  *   prob.defer_share, prob.margin, prob.guard, prob.handover, prob.coarse,
  *   prob.min_horizon, prob.leak_weight,
  *   prob.min_gain, prob.trade, prob.polish, prob.iter_s, prob.edge,
- *   prob.bw_sigmas, prob.short_horizon, prob.max_horizon   the planner
+ *   prob.bw_sigmas, prob.stop_sigmas, prob.short_horizon, prob.max_horizon   the planner
  */
 #include <errno.h>
 #include <stdio.h>
@@ -147,6 +147,9 @@ static int prob_params(struct sim *s, struct model_params *mp,
 	if (ret >= 0)
 		ret = sim__param(s, "bw_sigmas", 0, 10, &pp->bw_sigmas, err,
 				 errlen);
+	if (ret >= 0)
+		ret = sim__param(s, "stop_sigmas", 0, 10, &pp->stop_sigmas,
+				 err, errlen);
 	if (ret >= 0)
 		ret = sim__param(s, "long_decay", 0.01, 1, &mp->long_decay,
 				 err, errlen);
