@@ -488,8 +488,8 @@ static int mig_start(struct plan_serve *s, struct mig *m, uint64_t generation)
 		return -1;
 	}
 	memset(m->unsent, 0xff, m->words * 8);
-	if (m->ram_pages % 64)
-		m->unsent[m->words - 1] = (1ULL << (m->ram_pages % 64)) - 1;
+	if (m->words)
+		m->unsent[m->words - 1] = last_word_mask(m->ram_pages);
 	m->active = true;
 	converge_start(m);
 	note("generation %" PRIu64 ": %" PRIu64 " MiB of RAM in %u blocks, "

@@ -88,8 +88,8 @@ int heatmap__add_row(struct heatmap *h, double t_s, double seconds,
 	for (w = 0; w < h->words; w++) {
 		uint64_t bits = bitmap[w];
 
-		if (w == h->words - 1 && h->pages % 64)
-			bits &= (1ull << (h->pages % 64)) - 1;
+		if (w == h->words - 1)
+			bits &= last_word_mask(h->pages);
 		if (bits)
 			row[w * 64 / h->col_pages] += pop64(bits);
 	}

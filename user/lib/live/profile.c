@@ -71,8 +71,8 @@ void profile__add_epoch(struct profile *p, const uint64_t *bitmap,
 	for (w = 0; w < p->words; w++) {
 		uint64_t bits = bitmap[w];
 
-		if (w == p->words - 1 && p->pages % 64)
-			bits &= (1ull << (p->pages % 64)) - 1;
+		if (w == p->words - 1)
+			bits &= last_word_mask(p->pages);
 		p->interval[w] |= bits;
 		while (bits) {
 			uint64_t page = w * 64 + __builtin_ctzll(bits);

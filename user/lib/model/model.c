@@ -178,7 +178,7 @@ struct model *model__new(const struct model_params *p)
 		return NULL;
 	m->p = *p;
 	m->words = (p->pages + 63) / 64;
-	m->last_mask = p->pages % 64 ? (1ULL << (p->pages % 64)) - 1 : ~0ULL;
+	m->last_mask = last_word_mask(p->pages);
 	m->rpp = MODEL_REGION_BYTES / p->page_size;
 	if (!m->rpp)
 		m->rpp = 1;

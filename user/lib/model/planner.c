@@ -255,7 +255,7 @@ struct planner *planner__new(const struct planner_params *p, struct model *m)
 	pl->p = *p;
 	pl->m = m;
 	pl->words = model__words(m);
-	pl->last_mask = p->pages % 64 ? (1ULL << (p->pages % 64)) - 1 : ~0ULL;
+	pl->last_mask = last_word_mask(p->pages);
 	pl->mu = p->bandwidth;
 	pl->rmin_old = UINT64_MAX;
 	pl->below = calloc(pl->words, sizeof(*pl->below));

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/bitops.h"
 #include "util/json.h"
 #include "front.h"
 #include "model.h"
@@ -241,8 +242,8 @@ static int hctx_window(struct hctx *x, struct model *m, uint64_t pages,
 	model__horizon(m, x->h, SHORT_H, hz);
 	model__risk(m, fmin(x->h, MODEL_HORIZON_MAX), risk);
 	for (w = 0, p = 0; w < words; w++) {
-		uint64_t mask = w + 1 == words && pages % 64 ?
-				(1ULL << (pages % 64)) - 1 : ~0ULL, act = 0;
+		uint64_t mask = w + 1 == words ? last_word_mask(pages) : ~0ULL;
+		uint64_t act = 0;
 		unsigned int i;
 
 		model__horizon_word(m, hz, w, mask, front__below(

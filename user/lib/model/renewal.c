@@ -154,7 +154,7 @@ struct renewal *renewal__new(const struct renewal_params *p)
 		return NULL;
 	r->p = *p;
 	r->words = (p->pages + 63) / 64;
-	r->last_mask = p->pages % 64 ? (1ULL << (p->pages % 64)) - 1 : ~0ULL;
+	r->last_mask = last_word_mask(p->pages);
 	r->stride = (p->pages + RENEWAL_SAMPLE_PAGES - 1) /
 		    RENEWAL_SAMPLE_PAGES;
 	r->cur = stamp_of(0);

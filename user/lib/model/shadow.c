@@ -30,7 +30,7 @@ struct shadow *shadow__new(uint64_t pages)
 		return NULL;
 	sh->pages = pages;
 	sh->words = (pages + 63) / 64;
-	sh->last_mask = pages % 64 ? (1ULL << (pages % 64)) - 1 : ~0ULL;
+	sh->last_mask = last_word_mask(pages);
 	sh->need = malloc(sh->words * sizeof(uint64_t));
 	sh->pass = malloc(sh->words * sizeof(uint64_t));
 	if (!sh->need || !sh->pass) {

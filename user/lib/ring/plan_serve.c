@@ -443,8 +443,8 @@ int plan_serve__read_sync(struct plan_serve *s, uint64_t *dirty,
 		if (written)
 			written[w] = 0;
 	}
-	if (n && info->pages % 64 && n == plan_ring_words(info->pages)) {
-		uint64_t keep = (1ULL << (info->pages % 64)) - 1;
+	if (n && n == plan_ring_words(info->pages)) {
+		uint64_t keep = last_word_mask(info->pages);
 
 		if (dirty)
 			dirty[n - 1] &= keep;
@@ -495,8 +495,8 @@ int plan_serve__read_epoch(struct plan_serve *s, uint64_t *written,
 		return 0;
 	for (w = n; w < words; w++)
 		written[w] = 0;
-	if (n && info->pages % 64 && n == plan_ring_words(info->pages))
-		written[n - 1] &= (1ULL << (info->pages % 64)) - 1;
+	if (n && n == plan_ring_words(info->pages))
+		written[n - 1] &= last_word_mask(info->pages);
 	return 0;
 }
 
@@ -559,8 +559,8 @@ static uint64_t bitmap_ranges(const uint64_t *bm, uint64_t pages,
 	for (w = 0; w < words; w++) {
 		uint64_t word = bm[w];
 
-		if (w == words - 1 && pages % 64)
-			word &= (1ULL << (pages % 64)) - 1;
+		if (w == words - 1)
+			word &= last_word_mask(pages);
 		if (!run && !word)
 			continue;
 		if (run && word == UINT64_MAX) {
@@ -633,8 +633,8 @@ uint64_t plan_serve__encode(const struct plan *p, uint64_t ram_pages,
 		for (w = 0; w < plan_ring_words(ram_pages); w++) {
 			uint64_t word = held[w];
 
-			if (w == plan_ring_words(ram_pages) - 1 && ram_pages % 64)
-				word &= (1ULL << (ram_pages % 64)) - 1;
+			if (w == plan_ring_words(ram_pages) - 1)
+				word &= last_word_mask(ram_pages);
 			all += (uint64_t)pop64(word);
 		}
 		pub->cut_deferred = all - pub->deferred_pages;

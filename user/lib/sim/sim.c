@@ -523,7 +523,7 @@ static int sim_setup(struct sim *s, const struct sim_trace *t,
 	s->pages = t->pages;
 	s->page_size = t->page_size;
 	s->words = (s->pages + 63) / 64;
-	s->last_mask = s->pages % 64 ? (1ULL << (s->pages % 64)) - 1 : ~0ULL;
+	s->last_mask = last_word_mask(s->pages);
 	s->nr_ep = t->nr_ep;
 	s->dt = s->page_size / cfg->bandwidth;
 	s->epoch_s = t->epoch_s;
