@@ -74,10 +74,10 @@
  * QEMU's 100 ms readings spread from 6.0 to 9.3 MB/s around a 7.6 MB/s
  * rate and repeat (a plan's iteration is shorter than QEMU's period), so
  * the median of 9 is off by a few per cent: with one sd the downtime went
- * to 1019 ms of a 1000 ms limit in one run of four. Why not a mean: QEMU measures its
- * bandwidth over its own periods, and one spent in a slow bitmap sync
- * (a vCPU asleep under a dirty limit: 1.3 s for 12 pages) reads 107 KiB/s
- * on an 8 MiB/s link. An exponentially weighted mean and variance (weight
+ * to 1019 ms of a 1000 ms limit in one run of four. Why not a mean: QEMU
+ * measures its bandwidth over its own periods, and one spent in a slow
+ * bitmap sync (a vCPU asleep under a dirty limit: 1.3 s for 12 pages)
+ * reads 107 KiB/s on an 8 MiB/s link. An exponentially weighted mean and variance (weight
  * 0.3) took a few such readings to lo = mu / 4: windows of 12-92 pages,
  * budgets of 123-929 pages instead of 2,047, so each iteration sent less,
  * the next readings were lower still, and a migration with 2,400 dirty
