@@ -536,6 +536,13 @@ static void note_progress(struct planner *pl, uint64_t r, uint64_t budget,
 		out->converging = false;
 }
 
+/* The bandwidth estimate less k of its sd, at least a quarter of it
+ * (planner.h, "Bandwidth"). */
+static double cautious_bandwidth(const struct planner *pl, double k)
+{
+	return fmax(pl->mu - k * pl->sd, pl->mu / 4);
+}
+
 /* Phase 1: R, the bandwidth, the budget, the window, progress. */
 static void plan_measure(struct planner *pl, struct plan_ctx *c,
 			 struct plan *out)
@@ -546,10 +553,10 @@ static void plan_measure(struct planner *pl, struct plan_ctx *c,
 
 	for (w = 0, c->r = 0; w < pl->words; w++)
 		c->r += pop64(dirty_word(pl, c->dirty, w));
-	c->lo = fmax(pl->mu - p->bw_sigmas * sd, pl->mu / 4);
+	c->lo = cautious_bandwidth(pl, p->bw_sigmas);
 	c->budget = (uint64_t)floor(p->downtime_limit_s *
-				    fmax(pl->mu - p->stop_sigmas * sd,
-					 pl->mu / 4) / p->page_size);
+				    cautious_bandwidth(pl, p->stop_sigmas) /
+				    p->page_size);
 	iter_s = p->iter_s > 0 ? p->iter_s : p->epoch_s;
 	if (p->objective == PLANNER_TIME && iter_s < PLANNER_LONG_ITER_S)
 		iter_s = PLANNER_LONG_ITER_S;

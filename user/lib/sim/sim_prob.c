@@ -37,7 +37,8 @@
  *   prob.defer_share, prob.margin, prob.guard, prob.handover, prob.coarse,
  *   prob.min_horizon, prob.leak_weight,
  *   prob.min_gain, prob.trade, prob.polish, prob.iter_s, prob.edge,
- *   prob.bw_sigmas, prob.stop_sigmas, prob.short_horizon, prob.max_horizon   the planner
+ *   prob.bw_sigmas, prob.stop_sigmas, prob.short_horizon,
+ *   prob.max_horizon   the planner
  */
 #include <errno.h>
 #include <stdio.h>
