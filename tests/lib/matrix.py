@@ -295,10 +295,14 @@ def targets(rows):
              (r["t"] is not None and r["t"] > 1.02)]
     out.append((not worse, "no case above 1.02 in bytes or time (above: "
                 f"{', '.join(worse) or 'none'})"))
-    over = [f"{r['name']} {m} {r[m + '_over']}" for r in rows
-            for m in ("stock", "plan") if r[m + "_over"]]
-    out.append((not over, "downtime never over the limit (over: "
-                f"{'; '.join(over) or 'none'})"))
+    # the target is the plan's; stock QEMU's own overs (its bandwidth
+    # estimate on a shaped link) are shown beside it, not counted
+    over = [f"{r['name']} {r['plan_over']}" for r in rows if r["plan_over"]]
+    sover = [f"{r['name']} {r['stock_over']}" for r in rows
+             if r["stock_over"]]
+    out.append((not over, "plan's downtime never over the limit (over: "
+                f"{'; '.join(over) or 'none'}; stock QEMU's over: "
+                f"{'; '.join(sover) or 'none'})"))
     down = [r["name"] + (f" (stop-and-copy bytes {fmt(r['db'])})"
                          if r.get("db") is not None else "")
             for r in rows if r["d"] is not None and r["d"] > 1.0]

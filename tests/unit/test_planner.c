@@ -2,10 +2,11 @@
 /* test_planner.c - planner invariants: a plan never drops or invents a
  * dirty page, respects its window, the stop-and-copy sends everything
  * dirty; the window follows the bandwidth estimate; risky pages wait,
- * within the room the leak leaves; cold pages go in address order, then
- * the rest by hazard; the stop follows the objective; the guard falls
- * back to QEMU's order when the plan is behind its shadow and plans again
- * when it caught up; non-convergence is detected with advice. */
+ * within the room the leak leaves; the horizon counts zero pages; cold
+ * pages go in address order, then the rest by hazard; the stop follows
+ * the objective; the guard falls back to QEMU's order when the plan is
+ * behind its shadow and plans again when it caught up; non-convergence
+ * is detected with advice. */
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -404,6 +405,51 @@ out:
 	model__free(m);
 }
 
+/* The horizon (time to the stop) runs at the link's rate, or at the
+ * faster rate the last iteration sent pages at: a first pass sends zero
+ * pages by the thousand in next to no link time, and a horizon at the
+ * link's rate would hold back pages written once long ago (a scanning
+ * guest then needed one window more than QEMU). 1500 pages/s, 300 ms:
+ * budget 450; all 4096 pages dirty. */
+static void test_horizon_counts_zero_pages(void)
+{
+	struct model *m = trained();
+	struct planner *pl = NULL;
+	struct plan *p = plan__new(PAGES);
+	struct planner_feedback zeros = {
+		.duration_s = 0.1, .pages_sent = 15000,
+		.bandwidth = 1500 * 4096.0,
+	}, link = { .duration_s = 0.1, .pages_sent = 150 };
+	uint64_t dirty[WORDS];
+	double at_link = (4096.0 - 450) / 1500 / 0.1 + 1;
+	unsigned int i;
+
+	if (!ASSERT_NOT_NULL(m, "model") || !ASSERT_NOT_NULL(p, "plan"))
+		goto out;
+	pl = mkplanner(m, 1500, 0.3);
+	if (!ASSERT_NOT_NULL(pl, "planner"))
+		goto out;
+	for (i = 0; i < WORDS; i++)
+		dirty[i] = ~0ULL;
+	ASSERT_OK(planner__plan(pl, dirty, p), "plan");
+	ASSERT_TRUE(fabs(p->horizon_epochs - at_link) < 1e-9,
+		    "no feedback yet: the link's rate (25.3 epochs)");
+	ASSERT_OK(planner__feedback(pl, &zeros), "feedback: zero pages");
+	ASSERT_OK(planner__plan(pl, dirty, p), "plan");
+	ASSERT_TRUE(fabs(p->horizon_epochs -
+			 ((4096.0 - 450) / 150000 / 0.1 + 1)) < 1e-9,
+		    "15,000 pages in 0.1 s: 1.24 epochs");
+	ASSERT_OK(planner__feedback(pl, &link), "feedback: the link's rate");
+	ASSERT_OK(planner__plan(pl, dirty, p), "plan");
+	ASSERT_TRUE(fabs(p->horizon_epochs - at_link) < 1e-9,
+		    "back at the link's rate");
+	check_partition(p, dirty);
+out:
+	plan__free(p);
+	planner__free(pl);
+	model__free(m);
+}
+
 /* Below the budget, objective pages stops at once (downtime is free up
  * to the limit); objective downtime keeps going while an iteration
  * shrinks the final round. */
@@ -659,6 +705,7 @@ int main(void)
 	RUN_TEST(test_window_follows_bandwidth);
 	RUN_TEST(test_window_at_the_edge);
 	RUN_TEST(test_risky_pages_wait);
+	RUN_TEST(test_horizon_counts_zero_pages);
 	RUN_TEST(test_objectives);
 	RUN_TEST(test_guard);
 	RUN_TEST(test_handover);

@@ -64,6 +64,7 @@ struct planner {
 	/* the guard: stock QEMU replayed on the same writes and sends */
 	struct shadow *sh;
 	uint64_t sent;		/* live pages sent, from feedback */
+	double page_rate;	/* pages/s of the last feedback (0: none) */
 	double carry;		/* shadow sends owed for elapsed time */
 	uint64_t budget;	/* of the last plan */
 	uint64_t window;	/* of the last plan */
@@ -414,6 +415,8 @@ int planner__feedback(struct planner *pl, const struct planner_feedback *fb)
 	    fb->bandwidth < 0)
 		return -EINVAL;
 	note_fresh(pl, fb);
+	if (fb->pages_sent)
+		pl->page_rate = (double)fb->pages_sent / fb->duration_s;
 	pl->sent += fb->pages_sent;
 	shadow_catch_up(pl);
 	x = fb->bandwidth;
@@ -596,9 +599,10 @@ static int plan_classify(struct planner *pl, struct plan_ctx *c,
 	double h;
 
 	/* Until the stop: at least the time to bring R down to the budget,
-	 * plus one epoch for the last iteration. */
-	h = (double)(c->r > c->budget ? c->r - c->budget : 0) *
-	    p->page_size / pl->mu / p->epoch_s + 1;
+	 * plus one epoch for the last iteration, at the link's rate or the
+	 * faster one the last iteration sent pages at (zero pages). */
+	h = (double)(c->r > c->budget ? c->r - c->budget : 0) /
+	    fmax(pl->mu / p->page_size, pl->page_rate) / p->epoch_s + 1;
 	h = fmin(fmax(h, p->min_horizon), p->max_horizon);
 	out->horizon_epochs = h;
 	model__horizon(pl->m, h, p->short_horizon, &pl->hzn);
