@@ -18,6 +18,8 @@
 
 #define RHIST 8			/* syncs looked at for progress */
 #define LEAK_ALPHA 0.3		/* EWMA weight of a leak measurement */
+#define RATE_ITERS 16		/* iterations kept for the page rate */
+#define RATE_SPAN_S 0.5		/* the page rate spans at least this */
 
 /* Hazard levels: a page's hazard over the horizon, 16 levels per octave
  * from 2^-40 (level 0: below) to 2^24, read off the float's bits. */
@@ -64,7 +66,10 @@ struct planner {
 	/* the guard: stock QEMU replayed on the same writes and sends */
 	struct shadow *sh;
 	uint64_t sent;		/* live pages sent, from feedback */
-	double page_rate;	/* pages/s of the last feedback (0: none) */
+	/* the pages and durations of the last RATE_ITERS iterations (ring) */
+	uint64_t rate_pages[RATE_ITERS];
+	double rate_s[RATE_ITERS];
+	unsigned int rate_next, nrate;
 	double carry;		/* shadow sends owed for elapsed time */
 	uint64_t budget;	/* of the last plan */
 	uint64_t window;	/* of the last plan */
@@ -389,6 +394,24 @@ static double median_sort(double *v, unsigned int n)
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
+/* The rate pages went out at lately (pages/s; 0 before any): the pages
+ * the last iterations sent over their durations, the newest first, as
+ * many as span RATE_SPAN_S (or all kept). A single iteration's is
+ * unsteady: a window of 204 pages leaves in 2 ms when QEMU's rate
+ * limiter has room at the start of its period, and the next waits. */
+static double page_rate(const struct planner *pl)
+{
+	double pages = 0, s = 0;
+	unsigned int i, k;
+
+	for (i = 0; i < pl->nrate && s < RATE_SPAN_S; i++) {
+		k = (pl->rate_next + RATE_ITERS - 1 - i) % RATE_ITERS;
+		pages += (double)pl->rate_pages[k];
+		s += pl->rate_s[k];
+	}
+	return s > 0 ? pages / s : 0;
+}
+
 /* Add measurement x (bytes/s, > 0): mu and sd from the last
  * PLANNER_BW_SAMPLES (planner.h, "Bandwidth"). */
 static void bandwidth_add(struct planner *pl, double x)
@@ -415,8 +438,13 @@ int planner__feedback(struct planner *pl, const struct planner_feedback *fb)
 	    fb->bandwidth < 0)
 		return -EINVAL;
 	note_fresh(pl, fb);
-	if (fb->pages_sent)
-		pl->page_rate = (double)fb->pages_sent / fb->duration_s;
+	if (fb->pages_sent) {
+		pl->rate_pages[pl->rate_next] = fb->pages_sent;
+		pl->rate_s[pl->rate_next] = fb->duration_s;
+		pl->rate_next = (pl->rate_next + 1) % RATE_ITERS;
+		if (pl->nrate < RATE_ITERS)
+			pl->nrate++;
+	}
 	pl->sent += fb->pages_sent;
 	shadow_catch_up(pl);
 	x = fb->bandwidth;
@@ -600,9 +628,9 @@ static int plan_classify(struct planner *pl, struct plan_ctx *c,
 
 	/* Until the stop: at least the time to bring R down to the budget,
 	 * plus one epoch for the last iteration, at the link's rate or the
-	 * faster one the last iteration sent pages at (zero pages). */
+	 * faster one pages went out at lately (zero pages). */
 	h = (double)(c->r > c->budget ? c->r - c->budget : 0) /
-	    fmax(pl->mu / p->page_size, pl->page_rate) / p->epoch_s + 1;
+	    fmax(pl->mu / p->page_size, page_rate(pl)) / p->epoch_s + 1;
 	h = fmin(fmax(h, p->min_horizon), p->max_horizon);
 	out->horizon_epochs = h;
 	model__horizon(pl->m, h, p->short_horizon, &pl->hzn);

@@ -99,10 +99,16 @@
  * estimated as the time to bring R dirty pages down to the budget plus one
  * epoch for the last iteration, h = max(0, R - budget) / rate in epochs
  * + 1, clamped to [min_horizon, max_horizon]. rate is the link's, mu /
- * page_size pages/s, or the rate at which the last iteration reported
- * sent pages (pages_sent / duration), if faster: QEMU sends a zero page
- * as a flag, so a first pass over a guest of mostly zero pages goes at
- * tens of thousands of pages per second. At the link's rate the horizon
+ * page_size pages/s, or the rate at which pages went out lately, if
+ * faster: the pages the last iterations reported sent over their
+ * durations, the newest first, as many as span 0.5 s (one iteration's
+ * rate is unsteady: QEMU's rate limiter lets a window of 204 pages out
+ * in 2 ms at the start of its period, and the next iteration waits).
+ * QEMU sends a zero page as a flag, so a first pass over a guest of
+ * mostly zero pages goes at tens of thousands of pages per second (and
+ * in QEMU's logs pages left at 1.5-3 times its bandwidth reading in
+ * later iterations too: zero pages again, and the reading's own 100 ms
+ * periods, which include syncs). At the link's rate the horizon
  * of a first pass is the time to send the whole RAM, tens of seconds,
  * and pages written once long ago get a high risk over it: held back,
  * they filled the budget with pages nobody rewrote, and a scanning guest
