@@ -579,7 +579,7 @@ static void plan_measure(struct planner *pl, struct plan_ctx *c,
 			 struct plan *out)
 {
 	const struct planner_params *p = &pl->p;
-	double sd = pl->sd, iter_s;
+	double iter_s;
 	uint64_t w;
 
 	for (w = 0, c->r = 0; w < pl->words; w++)
@@ -606,7 +606,7 @@ static void plan_measure(struct planner *pl, struct plan_ctx *c,
 	out->dirty = c->r;
 	out->budget = c->budget;
 	out->bandwidth = pl->mu;
-	out->bandwidth_sd = sd;
+	out->bandwidth_sd = pl->sd;
 	out->bandwidth_lo = c->lo;
 	note_progress(pl, c->r, c->budget, out);
 	if (!out->converging)
