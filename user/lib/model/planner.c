@@ -14,6 +14,7 @@
 #include "util/bitops.h"
 #include "live/forecast.h"
 #include "planner.h"
+#include "renewal.h"
 #include "shadow.h"
 
 #define RHIST 8			/* syncs looked at for progress */
@@ -82,7 +83,11 @@ struct planner {
 	float risk[LEVELS];		/* risk_h */
 	float risk_it[LEVELS];		/* risk over one iteration */
 	uint64_t cnt[LEVELS];		/* dirty pages per level */
+	uint64_t cnt_rec[LEVELS];	/* of them with a write on record */
 	uint64_t defer_q[LEVELS];	/* pages of each to defer */
+	uint64_t defer_rec[LEVELS];	/* of them with a write on record */
+	const uint64_t *rec;		/* pages with a write on record, this
+					 * plan (renewal_ages.rec) */
 	uint64_t send_q[LEVELS];	/* pages of each to send */
 	uint64_t off[LEVELS];		/* next send[] slot of each */
 	uint8_t cold[LEVELS];		/* risk_h < coarse: QEMU's order */
@@ -621,6 +626,7 @@ static int plan_classify(struct planner *pl, struct plan_ctx *c,
 			 struct plan *out)
 {
 	const struct planner_params *p = &pl->p;
+	struct renewal_ages ages;
 	uint64_t w, k, below = 0;
 	float hz[64];
 	unsigned int l, j;
@@ -650,9 +656,13 @@ static int plan_classify(struct planner *pl, struct plan_ctx *c,
 		pl->bk = nb;
 		pl->bk_cap = c->r;
 	}
+	renewal__ages(model__renewal(pl->m), &ages);
+	pl->rec = ages.rec;
 	memset(pl->cnt, 0, sizeof(pl->cnt));
+	memset(pl->cnt_rec, 0, sizeof(pl->cnt_rec));
 	for (w = 0, k = 0; w < pl->words; w++) {
 		uint64_t d = dirty_word(pl, c->dirty, w), x = d;
+		uint64_t rw = pl->rec[w];
 
 		if (w == pl->cursor)
 			c->kc = k;
@@ -664,6 +674,7 @@ static int plan_classify(struct planner *pl, struct plan_ctx *c,
 			l = hz_level(hz[j]);
 			pl->bk[k++] = (uint16_t)l;
 			pl->cnt[l]++;
+			pl->cnt_rec[l] += (rw >> j) & 1;
 		}
 	}
 	return 0;
@@ -719,6 +730,7 @@ static void plan_defer(struct planner *pl, struct plan_ctx *c)
 	unsigned int j;
 
 	memset(pl->defer_q, 0, sizeof(pl->defer_q));
+	memset(pl->defer_rec, 0, sizeof(pl->defer_rec));
 	c->ndef = 0;
 	if (pl->fallback)
 		return;
@@ -737,6 +749,10 @@ static void plan_defer(struct planner *pl, struct plan_ctx *c)
 			break;
 		take = pl->cnt[b] < room ? pl->cnt[b] : (uint64_t)room;
 		pl->defer_q[b] = take;
+		/* within a level, the pages whose hazard rests on a write
+		 * of their own go first (see Held back) */
+		pl->defer_rec[b] = take < pl->cnt_rec[b] ? take :
+			pl->cnt_rec[b];
 		c->ndef += take;
 		room -= (double)take;
 	}
@@ -849,13 +865,17 @@ static uint64_t place_word(struct planner *pl, const struct plan_ctx *c,
 			   uint64_t *off0, uint64_t *q0)
 {
 	uint64_t x = dirty_word(pl, c->dirty, w), defw = 0, riskw = 0;
+	uint64_t rw = pl->rec[w];
 
 	while (x) {
 		unsigned int j = __builtin_ctzll(x), b = pl->bk[k++];
+		bool on_record = (rw >> j) & 1;
 
 		x &= x - 1;
-		if (pl->defer_q[b]) {
+		if (on_record ? pl->defer_rec[b] > 0 :
+				pl->defer_q[b] > pl->defer_rec[b]) {
 			pl->defer_q[b]--;
+			pl->defer_rec[b] -= on_record;
 			riskw |= 1ULL << j;
 		} else if (pl->cold[b] && *q0) {
 			(*q0)--;

@@ -130,7 +130,16 @@
  * as fit in budget - keep, where keep provides for the pages written
  * during the last iteration: keep = max(margin * budget, leak * t_w),
  * t_w = window * page_size / mu the window's time on the link, once a
- * leak was measured, (1 - defer_share) * budget before. They stay
+ * leak was measured, (1 - defer_share) * budget before. Where the room
+ * ends inside a level, the pages of that level with a write on record
+ * (renewal.h) are held first, then those nobody wrote (whose hazard is
+ * inferred: front.h), each in address order from the cursor. Early in a
+ * migration the model has seen one or two epochs and the long horizon
+ * saturates both kinds to one level: a KVM guest sweeping 1,024 pages
+ * (stride 16) had them tied with 9,500 never-written pages around them,
+ * the room went to the first pages by address, and 670 sweep pages were
+ * sent in pre-copy and again in the stop-and-copy (plan/stock bytes
+ * 0.82; 0.74 with written pages first). They stay
  * dirty until the stop-and-copy (or a later plan that sends them), so the
  * pages that would be rewritten anyway are sent once, in it.
  *
