@@ -6,7 +6,8 @@
  * as QEMU does: the measuring limit at the start, no limit while the
  * migration progresses, the quota from the forecast's throttle when it
  * stalls (or when the planner says it does not converge), QEMU's 25 MB/s
- * dead band respected, halving on a new stall, the lift, and QMP failures;
+ * dead band respected, halving on a new stall once QEMU's rate followed
+ * the limit (or after a while), the lift, and QMP failures;
  * the first pass over RAM (the dirty pages fall by what the link carries)
  * and the planner's verdict alone set no limit.
  */
@@ -190,6 +191,15 @@ static void test_stall_limit_tighten_lift(void)
 	dirtylimit__state(d, &st);
 	ASSERT_NEAR(st.free_rate, 200, 0, "the free rate is kept under a limit");
 	ASSERT_EQ(st.changes, 2, "two changes");
+	/* QEMU still measures 90 MB/s under 40: a new stall waits for the
+	 * limit to take effect, at most 6 s after the change */
+	for (i = 0, rc = 0; i < 40 && rc == 0; i++) {
+		t += 0.5;
+		rc = sync_at(d, t, 60 + i, 4700, true, 0.6, note, sizeof(note));
+	}
+	ASSERT_EQ(rc, 1, note);
+	ASSERT_EQ(quota(), 20, "halved again, in the end");
+	ASSERT_GE(i, 12, "not before 6 s while QEMU lags (90 > 1.5 x 40)");
 	/* the migration converges: nothing more */
 	t += 0.5;
 	ASSERT_EQ(sync_at(d, t, 40, 1500, true, 0, note, sizeof(note)), 0,

@@ -19,6 +19,9 @@
 #define STALL_SHRINK 0.9	/* without a bandwidth: below 0.9 of the fewest */
 #define NO_ADVICE 0.5		/* throttle when the planner has none */
 #define FREE_N 5		/* the free rate: median of the last measures */
+#define REACHED 1.5		/* QEMU's rate within 1.5x of the quota (or the
+				 * dead band): the limit took effect */
+#define TIGHTEN_WAIT_S (3 * DIRTYLIMIT_STALL_S)	/* or tighten anyway */
 
 struct dirtylimit {
 	char *path;
@@ -27,6 +30,7 @@ struct dirtylimit {
 	uint64_t quota;		/* a real limit in force (MB/s), 0: none */
 	unsigned int changes;
 	double free_rate, current_rate, last_measure;
+	double t_change;	/* when the quota was last set */
 	double free[FREE_N];	/* the last measures without a limit */
 	unsigned int nfree;
 	/* stall detection: syncs of the last DIRTYLIMIT_STALL_S seconds, and
@@ -235,6 +239,13 @@ int dirtylimit__sync(struct dirtylimit *d, const struct dirtylimit_input *in,
 	} else {
 		if (d->quota <= 1)
 			return 0;
+		/* QEMU has not brought the vCPUs down to the limit yet: a
+		 * lower one would only add to its lag */
+		if (d->current_rate > fmax(REACHED * (double)d->quota,
+					   (double)d->quota +
+						   DIRTYLIMIT_DEADBAND) &&
+		    in->t_s - d->t_change < TIGHTEN_WAIT_S)
+			return 0;
 		quota = d->quota / 2 ? d->quota / 2 : 1;
 		if (set_quota(d, quota, note, len))
 			return -1;
@@ -247,6 +258,7 @@ int dirtylimit__sync(struct dirtylimit *d, const struct dirtylimit_input *in,
 	}
 	d->quota = quota;
 	d->changes++;
+	d->t_change = in->t_s;
 	forget(d);
 	return 1;
 }
