@@ -9,6 +9,8 @@ workload guest):
   folder are removed, and precopy-migrate dies of the signal;
 - a migration that times out says so with QEMU's status word, not with
   bytes of a freed QMP reply;
+- a plan-mode migration that times out still reports the plans QEMU
+  used (read from the plan ring before it is removed);
 - one byte of the destination's memory flipped after the migration
   (--fault corrupt-dest) makes the check report the memory unequal,
   naming the page, and the command fail.
@@ -133,6 +135,23 @@ def test_timeout_message_names_the_status():
     t.check(len(msg) == 1 and re.search(
         r"within 2 s \(status (active|setup|device|pre-switchover), \d+ "
         r"syncs\): cancelled$", msg[0]), f"message: {p.stderr!r}")
+
+
+@t.test
+def test_timeout_still_reports_the_plans_used():
+    need()
+    p = subprocess.run([MIGRATE, "-j", "--qemu", QEMU, "--mode", "plan",
+                        "-b", "1", "--warmup", "0.5", "--timeout", "3"],
+                       capture_output=True, text=True, timeout=180)
+    runs = [json.loads(x) for x in p.stdout.splitlines()
+            if x.startswith("{") and '"type": "run"' in x]
+    print(f"  {[(r.get('status'), r.get('ring_read'), r.get('plans_used')) for r in runs]}")
+    t.check(p.returncode == 1, f"exit {p.returncode}")
+    t.check(len(runs) == 1 and runs[0]["status"] == "timeout",
+            f"runs: {runs}")
+    t.check(runs and runs[0].get("ring_read") is True and
+            runs[0].get("plans_used", 0) > 0,
+            f"ring counters of the timed-out run: {runs}")
 
 
 @t.test

@@ -948,8 +948,12 @@ int migrun__run(const struct migrun_config *c, struct migrun_result *r,
 		goto cleanup;
 	say(c, "migrating (%s%s)", migrun_mode__name(c->mode),
 	    plan && c->converge ? ", converge by dirty limit" : "");
-	if (follow(&R, r, err, errlen))
+	if (follow(&R, r, err, errlen)) {
+		/* a migration that timed out still says how far the plan got */
+		if (plan)
+			read_ring_counters(&R, r);
 		goto cleanup;
+	}
 	if (R.have_writes) {
 		r->guest_rate_before = rate_of(&R.before);
 		r->guest_rate_during = rate_of(&R.during);
