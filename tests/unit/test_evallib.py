@@ -9,15 +9,21 @@
   schedule reaches the target there), and not when it is below;
 - the share of the oracle's savings captured skips cases without room;
 - a case more than 2 % worse than qemu, a downtime above the limit, a
-  case lost where qemu converges and a rescue are each counted.
+  case lost where qemu converges and a rescue are each counted;
+- the fresh split (fresh_traces) draws the asked seeds of the asked
+  families with the real eval-gen, once, under fresh-v<version>/ of the
+  cache, leaves no temporary file, and refuses the seeds of the tune and
+  report splits and unknown families.
 """
+import shutil
+import tempfile
 import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..",
                                 "tools", "eval"))
-from harness import Harness  # noqa: E402
+from harness import Harness, Skip  # noqa: E402
 import evallib as E  # noqa: E402
 
 t = Harness()
@@ -80,6 +86,41 @@ def test_counts_regret_downtime_loss_rescue():
             f"1 of 1 rescued: {m['rescued']} of {m['hard']}")
     t.check(not m["pass"]["regret"] and not m["pass"]["downtime"] and
             not m["pass"]["conv"] and m["pass"]["rescue"], f"{m['pass']}")
+
+
+@t.test
+def test_fresh_split_draws_new_seeds_once():
+    if not os.access(E.GEN, os.X_OK):
+        raise Skip(f"{E.GEN} is not built (make)")
+    tmp = tempfile.mkdtemp(prefix="evallib-fresh.")
+    saved = E.CACHE
+    try:
+        E.CACHE = tmp
+        ts = E.fresh_traces([7, 9], quiet=True, families=["idle"])
+        t.check([x["name"] for x in ts] == ["idle-7", "idle-9"],
+                f"names: {[x['name'] for x in ts]}")
+        t.check(all(x["split"] == "fresh" and x["family"] == "idle" and
+                    os.path.getsize(x["path"]) > 0 for x in ts),
+                f"traces: {ts}")
+        d = os.path.dirname(ts[0]["path"])
+        t.check(os.path.basename(d).startswith("fresh-v"), d)
+        t.check(sorted(os.listdir(d)) == ["idle-7.pctrace",
+                                           "idle-9.pctrace"],
+                f"no temporary file left: {os.listdir(d)}")
+        before = os.stat(ts[0]["path"]).st_mtime_ns
+        E.fresh_traces([7], quiet=True, families=["idle"])
+        t.check(os.stat(ts[0]["path"]).st_mtime_ns == before,
+                "a trace already drawn is not drawn again")
+        for bad, why in (([6], "a report seed"), ([7], "an unknown family")):
+            try:
+                E.fresh_traces(bad, quiet=True,
+                               families=["idle"] if bad == [6] else ["nope"])
+                t.check(False, f"{why} refused")
+            except SystemExit as e:
+                print(f"  {why}: {e}")
+    finally:
+        E.CACHE = saved
+        shutil.rmtree(tmp)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,10 @@ Trace sets and splits
            odd seeds are the TUNE split, even seeds the REPORT split.
   holdout  real traces no policy was ever tuned on (tests/data/holdout/):
            part of the REPORT split.
+  fresh    seeds beyond 1..6 of every generated family (select("fresh",
+           seeds=[...])), drawn on demand into $EVAL_CACHE/fresh-v<version>/:
+           workloads of the same families that nobody has looked at, to
+           check that a policy tuned on TUNE generalizes to new draws.
   corpus   tests/data/corpus/ (real programs) and
   vm       tests/data/vm/ (the workload VM): the traces the project was
            developed on, the SEEN split (reported, not a generalization
@@ -87,8 +91,67 @@ def gen_traces(split="all", jobs=2, quiet=False):
     return found
 
 
-def select(split, jobs=2, quiet=False):
-    """Traces of a split: tune, report, seen, holdout, gen or all."""
+FIRST_FRESH_SEED = 7	# seeds 1..6 are the TUNE and REPORT splits
+
+
+def fresh_traces(seeds, quiet=False, families=None):
+    """Generate (if missing) and list seeds (each >= FIRST_FRESH_SEED) of
+    every generated family (or of those named in families), in
+    $EVAL_CACHE/fresh-v<version>/. A trace is
+    written under a temporary name and renamed, so an interrupted run
+    leaves no partial trace behind."""
+    if not os.access(GEN, os.X_OK):
+        raise SystemExit("%s is not built (make)" % GEN)
+    bad = [n for n in seeds if n < FIRST_FRESH_SEED]
+    if bad or not seeds:
+        raise SystemExit("fresh seeds must be %d or more (1..6 are the tune "
+                         "and report splits): %s" % (FIRST_FRESH_SEED, bad))
+    listing = subprocess.run([GEN, "--list", "all"], capture_output=True,
+                             text=True, check=True).stdout.split("\n")
+    fams = []
+    for line in listing:
+        f = line.split()
+        if len(f) >= 2 and f[1] not in fams:
+            fams.append(f[1])
+    if families:
+        unknown = sorted(set(families) - set(fams))
+        if unknown:
+            raise SystemExit("no generated family %s (eval-gen has %s)" % (
+                ", ".join(unknown), ", ".join(fams)))
+        fams = [f for f in fams if f in families]
+    ver = subprocess.run([GEN, "--describe"], capture_output=True,
+                         text=True, check=True).stdout.split()[2].rstrip(";")
+    base = os.path.join(CACHE, "fresh-v" + ver)
+    os.makedirs(base, exist_ok=True)
+    found = []
+    for n in seeds:
+        for fam in fams:
+            name = "%s-%d" % (fam, n)
+            path = os.path.join(base, name + ".pctrace")
+            if not os.path.exists(path):
+                tmp = os.path.join(base, ".%s.%d.tmp" % (name, os.getpid()))
+                if os.path.exists(tmp):
+                    os.unlink(tmp)
+                p = subprocess.run([GEN, "--family", fam, "--seed", str(n),
+                                    "--out", tmp], capture_output=quiet,
+                                   text=True)
+                if p.returncode:
+                    if os.path.exists(tmp):
+                        os.unlink(tmp)
+                    raise SystemExit("eval-gen failed on %s%s" % (
+                        name, ": " + p.stderr.strip() if quiet else ""))
+                os.replace(tmp, path)
+            found.append({"group": "gen", "name": name, "split": "fresh",
+                          "family": fam, "seed": n, "path": path,
+                          "rel": os.path.relpath(path, ROOT)})
+    return found
+
+
+def select(split, jobs=2, quiet=False, seeds=(), families=None):
+    """Traces of a split: tune, report, seen, holdout, gen, all, or fresh
+    (the given seeds of every family, or of families: fresh_traces)."""
+    if split == "fresh":
+        return fresh_traces(list(seeds), quiet, families)
     ts = []
     if split in ("tune", "report", "gen", "all"):
         ts += gen_traces(split if split in ("tune", "report") else "all",
