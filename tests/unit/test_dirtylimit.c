@@ -144,6 +144,24 @@ static int sync_at(struct dirtylimit *d, double t, uint64_t it, uint64_t r,
 	return dirtylimit__sync(d, &in, note, len);
 }
 
+/* Syncs every dt seconds after *t (which follows them), at iterations
+ * it0, it0 + 1, ..., with r dirty pages, converging, advice thr, until
+ * one changes the limit or n syncs were made. Returns the last sync's
+ * result (0: no change in n syncs); *made: the syncs made. */
+static int sync_until_change(struct dirtylimit *d, double *t, double dt,
+			     uint64_t it0, uint64_t r, double thr, int n,
+			     int *made, char *note, size_t len)
+{
+	int i, rc = 0;
+
+	for (i = 0; i < n && rc == 0; i++) {
+		*t += dt;
+		rc = sync_at(d, *t, it0 + (uint64_t)i, r, true, thr, note, len);
+	}
+	*made = i;
+	return rc;
+}
+
 static void test_stall_limit_tighten_lift(void)
 {
 	struct dirtylimit *d = dirtylimit__new(srv.path);
@@ -170,10 +188,8 @@ static void test_stall_limit_tighten_lift(void)
 	ASSERT_NEAR(st.free_rate, 200, 0, "QEMU's rate measured while free");
 	ASSERT_EQ(quota(), DIRTYLIMIT_MEASURE, "still only measuring");
 	/* stall: R stays at 5000 (> budget 2000) for more than 2 s */
-	for (i = 0, rc = 0; i < 6 && rc == 0; i++) {
-		t += 0.5;
-		rc = sync_at(d, t, 10 + i, 5000, true, 0.6, note, sizeof(note));
-	}
+	rc = sync_until_change(d, &t, 0.5, 10, 5000, 0.6, 6, &i, note,
+			       sizeof(note));
 	ASSERT_EQ(rc, 1, note);
 	ASSERT_EQ(quota(), 80, "quota = (1 - 0.6) x 200 MB/s");
 	ASSERT_TRUE(strstr(note, "stalled") != NULL, note);
@@ -181,10 +197,8 @@ static void test_stall_limit_tighten_lift(void)
 	/* throttled: QEMU measures less; a new stall halves the quota, not
 	 * earlier than 2 s after the change */
 	set_current(90);
-	for (i = 0, rc = 0; i < 10 && rc == 0; i++) {
-		t += 0.5;
-		rc = sync_at(d, t, 20 + i, 4800, true, 0.6, note, sizeof(note));
-	}
+	rc = sync_until_change(d, &t, 0.5, 20, 4800, 0.6, 10, &i, note,
+			       sizeof(note));
 	ASSERT_EQ(rc, 1, note);
 	ASSERT_EQ(quota(), 40, "halved");
 	ASSERT_GE(i, 5, "a stall of its own");
@@ -193,10 +207,8 @@ static void test_stall_limit_tighten_lift(void)
 	ASSERT_EQ(st.changes, 2, "two changes");
 	/* QEMU still measures 90 MB/s under 40: a new stall waits for the
 	 * limit to take effect, at most 6 s after the change */
-	for (i = 0, rc = 0; i < 40 && rc == 0; i++) {
-		t += 0.5;
-		rc = sync_at(d, t, 60 + i, 4700, true, 0.6, note, sizeof(note));
-	}
+	rc = sync_until_change(d, &t, 0.5, 60, 4700, 0.6, 40, &i, note,
+			       sizeof(note));
 	ASSERT_EQ(rc, 1, note);
 	ASSERT_EQ(quota(), 20, "halved again, in the end");
 	ASSERT_GE(i, 12, "not before 6 s while QEMU lags (90 > 1.5 x 40)");
@@ -265,10 +277,9 @@ static void test_first_pass_verdict_dead_band(void)
 		return;
 	set_current(300);
 	ASSERT_OK(dirtylimit__start(d, note, sizeof(note)), note);
-	for (i = 0, rc = 0, t = 20; i < 40 && rc == 0; i++) {
-		t += 0.1;
-		rc = sync_at(d, t, 1 + i, 9000, true, 0, note, sizeof(note));
-	}
+	t = 20;
+	rc = sync_until_change(d, &t, 0.1, 1, 9000, 0, 40, &i, note,
+			       sizeof(note));
 	ASSERT_EQ(rc, 1, note);
 	ASSERT_EQ(quota(), 150, "no advice: 0.5");
 cleanup:
