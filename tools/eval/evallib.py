@@ -106,12 +106,13 @@ def fresh_traces(seeds, quiet=False, families=None):
     if bad or not seeds:
         raise SystemExit("fresh seeds must be %d or more (1..6 are the tune "
                          "and report splits): %s" % (FIRST_FRESH_SEED, bad))
-    listing = subprocess.run([GEN, "--list", "all"], capture_output=True,
-                             text=True, check=True).stdout.split("\n")
+    # NAME FAMILY SEED SPLIT PATH, PATH in $EVAL_CACHE/v<version>/
+    listing = [line.split() for line in subprocess.run(
+        [GEN, "--list", "all", "--cache", CACHE], capture_output=True,
+        text=True, check=True).stdout.splitlines()]
     fams = []
-    for line in listing:
-        f = line.split()
-        if len(f) >= 2 and f[1] not in fams:
+    for f in listing:
+        if f[1] not in fams:
             fams.append(f[1])
     if families:
         unknown = sorted(set(families) - set(fams))
@@ -119,9 +120,8 @@ def fresh_traces(seeds, quiet=False, families=None):
             raise SystemExit("no generated family %s (eval-gen has %s)" % (
                 ", ".join(unknown), ", ".join(fams)))
         fams = [f for f in fams if f in families]
-    ver = subprocess.run([GEN, "--describe"], capture_output=True,
-                         text=True, check=True).stdout.split()[2].rstrip(";")
-    base = os.path.join(CACHE, "fresh-v" + ver)
+    base = os.path.join(CACHE, "fresh-" +
+                        os.path.basename(os.path.dirname(listing[0][4])))
     os.makedirs(base, exist_ok=True)
     found = []
     for n in seeds:

@@ -860,7 +860,7 @@ int migrun__run(const struct migrun_config *c, struct migrun_result *r,
 	char args[1024];
 	bool plan = c->mode == MIGRUN_PLAN;
 	uint64_t w;
-	int ret = -1;
+	int ret = -1, followed;
 
 	memset(r, 0, sizeof(*r));
 	r->planner_status = -1000;
@@ -948,12 +948,13 @@ int migrun__run(const struct migrun_config *c, struct migrun_result *r,
 		goto cleanup;
 	say(c, "migrating (%s%s)", migrun_mode__name(c->mode),
 	    plan && c->converge ? ", converge by dirty limit" : "");
-	if (follow(&R, r, err, errlen)) {
-		/* a migration that timed out still says how far the plan got */
-		if (plan)
-			read_ring_counters(&R, r);
+	followed = follow(&R, r, err, errlen);
+	/* the plan's counters, also of a migration that timed out (read
+	 * before run_cleanup removes the ring) */
+	if (plan)
+		read_ring_counters(&R, r);
+	if (followed)
 		goto cleanup;
-	}
 	if (R.have_writes) {
 		r->guest_rate_before = rate_of(&R.before);
 		r->guest_rate_during = rate_of(&R.during);
@@ -965,8 +966,6 @@ int migrun__run(const struct migrun_config *c, struct migrun_result *r,
 	    (long long)r->transferred, (long long)r->dirty_syncs);
 	if (!strcmp(r->status, "completed") && compare_memory(&R, r, err, errlen))
 		goto cleanup;
-	if (plan)
-		read_ring_counters(&R, r);
 	ret = 0;
 cleanup:
 	run_cleanup(&R, r);
