@@ -12,8 +12,8 @@
   case lost where qemu converges and a rescue are each counted;
 - the fresh split (fresh_traces) draws the asked seeds of the asked
   families with the real eval-gen, once, under fresh-v<version>/ of the
-  cache, leaves no temporary file, and refuses the seeds of the tune and
-  report splits and unknown families.
+  cache, leaves no temporary file (nor any of a draw that fails), and
+  refuses the seeds of the tune and report splits and unknown families.
 """
 import shutil
 import tempfile
@@ -111,6 +111,25 @@ def test_fresh_split_draws_new_seeds_once():
         E.fresh_traces([7], quiet=True, families=["idle"])
         t.check(os.stat(ts[0]["path"]).st_mtime_ns == before,
                 "a trace already drawn is not drawn again")
+        # a draw that fails half-way (the trace half written) leaves
+        # nothing behind
+        fake = os.path.join(tmp, "fake-gen")
+        with open(fake, "w") as f:
+            f.write('#!/bin/sh\n[ "$1" = --list ] && exec %s "$@"\n'
+                    'for a; do out=$a; done\necho half > "$out"\n'
+                    'echo "eval-gen: disk full" >&2\nexit 1\n' % E.GEN)
+        os.chmod(fake, 0o755)
+        real, E.GEN = E.GEN, fake
+        try:
+            E.fresh_traces([11], quiet=True, families=["idle"])
+            t.check(False, "a failed draw raises")
+        except SystemExit as e:
+            print(f"  failed draw: {e}")
+        finally:
+            E.GEN = real
+        t.check(sorted(os.listdir(d)) == ["idle-7.pctrace",
+                                           "idle-9.pctrace"],
+                f"nothing left of the failed draw: {os.listdir(d)}")
         for bad, why in (([6], "a report seed"), ([7], "an unknown family")):
             try:
                 E.fresh_traces(bad, quiet=True,

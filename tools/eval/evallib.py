@@ -18,6 +18,7 @@ Trace sets and splits
            developed on, the SEEN split (reported, not a generalization
            test).
 """
+import glob
 import json
 import math
 import os
@@ -97,9 +98,10 @@ FIRST_FRESH_SEED = 7	# seeds 1..6 are the TUNE and REPORT splits
 def fresh_traces(seeds, quiet=False, families=None):
     """Generate (if missing) and list seeds (each >= FIRST_FRESH_SEED) of
     every generated family (or of those named in families), in
-    $EVAL_CACHE/fresh-v<version>/. A trace is
-    written under a temporary name and renamed, so an interrupted run
-    leaves no partial trace behind."""
+    $EVAL_CACHE/fresh-v<version>/. A trace is written under a temporary
+    name and renamed; a failed or interrupted draw (an exception, SIGINT,
+    or SIGTERM in a program that turns it into SystemExit, as score does)
+    removes it, so no partial trace is left behind."""
     if not os.access(GEN, os.X_OK):
         raise SystemExit("%s is not built (make)" % GEN)
     bad = [n for n in seeds if n < FIRST_FRESH_SEED]
@@ -130,17 +132,22 @@ def fresh_traces(seeds, quiet=False, families=None):
             path = os.path.join(base, name + ".pctrace")
             if not os.path.exists(path):
                 tmp = os.path.join(base, ".%s.%d.tmp" % (name, os.getpid()))
-                if os.path.exists(tmp):
-                    os.unlink(tmp)
-                p = subprocess.run([GEN, "--family", fam, "--seed", str(n),
-                                    "--out", tmp], capture_output=quiet,
-                                   text=True)
-                if p.returncode:
+                try:
                     if os.path.exists(tmp):
                         os.unlink(tmp)
-                    raise SystemExit("eval-gen failed on %s%s" % (
-                        name, ": " + p.stderr.strip() if quiet else ""))
-                os.replace(tmp, path)
+                    p = subprocess.run([GEN, "--family", fam, "--seed",
+                                        str(n), "--out", tmp],
+                                       capture_output=quiet, text=True)
+                    if p.returncode:
+                        raise SystemExit("eval-gen failed on %s%s" % (
+                            name, ": " + p.stderr.strip() if quiet else ""))
+                    os.replace(tmp, path)
+                finally:
+                    # failed or interrupted: no partial trace, neither
+                    # ours nor eval-gen's own (tmp + ".part.tmp.XXXXXX",
+                    # left when subprocess.run kills it on an exception)
+                    for x in glob.glob(glob.escape(tmp) + "*"):
+                        os.unlink(x)
             found.append({"group": "gen", "name": name, "split": "fresh",
                           "family": fam, "seed": n, "path": path,
                           "rel": os.path.relpath(path, ROOT)})
