@@ -10,6 +10,9 @@
 - the share of the oracle's savings captured skips cases without room;
 - a case more than 2 % worse than qemu, a downtime above the limit, a
   case lost where qemu converges and a rescue are each counted;
+- waste_by_risk sums, over the cases where qemu converges and prob's sends
+  are tagged, prob's pages beyond the oracle's, its wasted sends, and the
+  sends and wasted sends per risk class; waste_lines prints them;
 - the fresh split (fresh_traces) draws the asked seeds of the asked
   families with the real eval-gen, once, under fresh-v<version>/ of the
   cache, leaves no temporary file (nor any of a draw that fails), and
@@ -86,6 +89,41 @@ def test_counts_regret_downtime_loss_rescue():
             f"1 of 1 rescued: {m['rescued']} of {m['hard']}")
     t.check(not m["pass"]["regret"] and not m["pass"]["downtime"] and
             not m["pass"]["conv"] and m["pass"]["rescue"], f"{m['pass']}")
+
+
+def tagged(c, sent, wasted, total_wasted):
+    """c with prob's send tags (two classes) and its wasted sends."""
+    c["prob"].update({"send_tags": ["risk<0.1", "risk>=0.95"],
+                      "sent_pages_by_tag": sent,
+                      "wasted_pages_by_tag": wasted,
+                      "wasted_pages": total_wasted})
+    return c
+
+
+@t.test
+def test_waste_by_risk_sums_tagged_converging_cases():
+    cases = [("a", tagged(case(1000, 800, 700), [700, 90], [40, 60], 100)),
+             ("b", tagged(case(2000, 1500, 1400), [1400, 50], [80, 20],
+                          100)),
+             # qemu never ends: left out
+             ("c", tagged(case(1000, 2000, 700, qc=False), [1900, 0],
+                          [900, 0], 900)),
+             # not tagged (a real trace's fixed-bandwidth point): left out
+             ("d", case(1000, 900, 800))]
+    x = E.waste_by_risk(cases)
+    t.check(x["cases"] == 2, f"2 cases: {x}")
+    t.check(x["excess"] == 100 + 100 and x["wasted"] == 200 and
+            x["sent"] == 2300, f"sums: {x}")
+    t.check(x["classes"] == [{"tag": "risk<0.1", "sent": 2100, "wasted": 120},
+                             {"tag": "risk>=0.95", "sent": 140,
+                              "wasted": 80}], f"classes: {x['classes']}")
+    L = E.waste_lines(x)
+    print("  " + "\n  ".join(L))
+    t.check(len(L) == 3 and "2 cases" in L[0] and "200 pages more" in L[0]
+            and "(0.057)" in L[1] and "60.0 % of the waste" in L[1] and
+            "(0.571)" in L[2], f"lines: {L}")
+    t.check(E.waste_lines(E.waste_by_risk(cases[3:])) == [],
+            "no line without tags")
 
 
 @t.test

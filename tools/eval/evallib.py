@@ -325,6 +325,59 @@ def split_metrics(cases, limit_ms=LIMIT_MS):
     return m
 
 
+def waste_by_risk(cases):
+    """Where prob's pages beyond the oracle's go, over the cases of cases
+    (list of (label, {algo: sim result})) where qemu converges and prob's
+    result carries its send tags (precopy-sim tags each send of prob with
+    the risk the plan gave the page, sim_prob.c): the pages prob sent
+    beyond the oracle, prob's wasted sends (sent, then written again
+    before the stop, so sent again), and per tag the sends and the wasted
+    ones. Returns {"cases", "excess", "wasted", "sent", "classes": [{"tag",
+    "sent", "wasted"}]} (classes in precopy-sim's order)."""
+    out = {"cases": 0, "excess": 0, "wasted": 0, "sent": 0, "classes": []}
+    idx = {}
+    for _, a in cases:
+        p = a["prob"]
+        if not a["qemu"]["converged"] or "send_tags" not in p:
+            continue
+        out["cases"] += 1
+        out["excess"] += p["sent_pages"] - a["oracle"]["sent_pages"]
+        out["wasted"] += p["wasted_pages"]
+        out["sent"] += p["sent_pages"]
+        for t, n, w in zip(p["send_tags"], p["sent_pages_by_tag"],
+                           p["wasted_pages_by_tag"]):
+            if t not in idx:
+                idx[t] = len(out["classes"])
+                out["classes"].append({"tag": t, "sent": 0, "wasted": 0})
+            c = out["classes"][idx[t]]
+            c["sent"] += n
+            c["wasted"] += w
+    return out
+
+
+def waste_lines(x):
+    """Human lines for waste_by_risk() output ([] when no case had
+    tags)."""
+    if not x["cases"]:
+        return []
+    L = ["where prob's pages beyond the oracle's go (%d cases where qemu "
+         "converges): %s pages more than the oracle; %s of prob's %s pages "
+         "sent were wasted (the page was written again before the stop); by the "
+         "risk the plan gave the page when it was sent:" % (
+             x["cases"], "{:,}".format(x["excess"]),
+             "{:,}".format(x["wasted"]), "{:,}".format(x["sent"]))]
+    for c in x["classes"]:
+        if not c["sent"]:
+            continue
+        L.append("  %-11s %13s sent, %11s wasted (%.3f), %5.1f %% of the "
+                 "waste" % (c["tag"], "{:,}".format(c["sent"]),
+                            "{:,}".format(c["wasted"]),
+                            c["wasted"] / c["sent"],
+                            100.0 * c["wasted"] / x["wasted"]
+                            if x["wasted"] else 0))
+    return L
+
+
 def fmt(x, nd=3):
     if isinstance(x, float) and math.isnan(x):
         return "–"
