@@ -9,8 +9,11 @@
  * nothing is predictable; QEMU's dirty log (SIM_LOG_SYNC) re-sends a page
  * written after the sync and before its send; qemu.threshold_sync syncs
  * where QEMU does (as soon as the unsent dirty pages fit the budget);
- * zero pages (never written) cost nothing but count as dirty; bad
- * configurations are refused. */
+ * zero pages (never written) cost nothing but count as dirty; the future
+ * index (sim__next_write_s) gives every page's next write as the trace has
+ * it, counting replays; fed those, prob's planner (prob-clairvoyant)
+ * reaches the oracle where the model cannot predict; bad configurations
+ * are refused. */
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -172,7 +175,14 @@ static void invariants_and_bound(void)
 	write_fn fns[] = { w_hotcold, w_random, w_phases, w_idle };
 	const char *names[] = { "hotcold", "random", "phases", "idle" };
 	double rates[] = { 300, 1000, 3000, 20000 };	/* pages/s */
-	unsigned int f, b, a, runs = 0;
+	const struct sim_algo *algos[8];	/* the diagnostics too */
+	unsigned int f, b, a, na = 0, runs = 0;
+
+	for (a = 0; sim_algos[a] && na < 7; a++)
+		algos[na++] = sim_algos[a];
+	for (a = 0; sim_diagnostic_algos[a] && na < 7; a++)
+		algos[na++] = sim_diagnostic_algos[a];
+	algos[na] = NULL;
 
 	for (f = 0; f < 4; f++) {
 		struct trace_epochs *tr = make_trace(1024, 60, 100000, fns[f]);
@@ -186,11 +196,11 @@ static void invariants_and_bound(void)
 			struct sim_result res[8], *o = NULL;
 			bool any_conv = false;
 
-			for (a = 0; sim_algos[a]; a++) {
+			for (a = 0; algos[a]; a++) {
 				struct sim_result *r = &res[a];
 				double dt = 1.0 / rates[b];
 
-				if (!ASSERT_OK(run(t, sim_algos[a], rates[b], 0.3,
+				if (!ASSERT_OK(run(t, algos[a], rates[b], 0.3,
 						   1.0, r), "run"))
 					continue;
 				runs++;
@@ -227,7 +237,7 @@ static void invariants_and_bound(void)
 			if (any_conv)
 				ASSERT_TRUE(o->converged, "oracle converges "
 					    "when anyone does");
-			for (a = 0; sim_algos[a]; a++) {
+			for (a = 0; algos[a]; a++) {
 				if (!res[a].converged)
 					continue;
 				if (!ASSERT_LE(o->pages_sent, res[a].pages_sent,
@@ -879,6 +889,157 @@ out:
 	trace_epochs__free(tr);
 }
 
+/* ---- the future index and prob-clairvoyant -------------------------- */
+
+/* 1024 pages, 30 epochs of 100 ms (a 3 s replay): page 0 written every
+ * epoch, pages 900..999 once, in the epoch [1.0, 1.1) s, the rest never. */
+static bool w_future(unsigned int e, uint64_t p, unsigned int *s)
+{
+	(void)s;
+	return p == 0 || (e == 10 && p >= 900 && p < 1000);
+}
+
+#define FUT_START 0.5	/* s into the trace */
+
+struct fut {
+	struct sim *s;
+	uint64_t *list;
+	unsigned int before, after, bad;
+};
+
+static int fut_init(struct sim *s, void **state, char *err, size_t errlen)
+{
+	struct fut *f = calloc(1, sizeof(*f));
+
+	(void)err;
+	(void)errlen;
+	if (!f)
+		return -ENOMEM;
+	f->s = s;
+	f->list = malloc(sim__pages(s) * sizeof(*f->list));
+	if (!f->list || sim__future_init(s)) {
+		free(f->list);
+		free(f);
+		return -ENOMEM;
+	}
+	*state = f;
+	return 0;
+}
+
+/* At every sync: page 1023 is never written; page 0 next within two
+ * epochs; page 950 at its write in [1.0, 1.1) s while that is ahead, then
+ * at the same write of the next replay, 3 s later. Sends 100 dirty pages
+ * an iteration (page 1 again when none is dirty), stops after 3000. */
+static int fut_sync(void *state, const struct sim_sync *v,
+		    struct sim_decision *d)
+{
+	struct fut *f = state;
+	double tt = FUT_START + v->now_s, n950 = sim__next_write_s(f->s, 950);
+	double n0 = sim__next_write_s(f->s, 0);
+	uint64_t n;
+	bool ok;
+
+	if (!isinf(sim__next_write_s(f->s, 1023)) || !(n0 >= 0 && n0 < 0.2))
+		f->bad++;
+	if (tt + n950 < 1.1) {
+		ok = tt < 1.1 && tt + n950 >= 1.0 && n950 >= 0;
+		f->before++;
+	} else {
+		ok = tt >= 1.0 && tt + n950 >= 4.0 && tt + n950 < 4.1;
+		f->after++;
+	}
+	if (!ok) {
+		printf("  at %.3f s: page 950 next in %.3f s\n", tt, n950);
+		f->bad++;
+	}
+	if (v->slot >= 3000) {
+		d->stop = true;
+		return 0;
+	}
+	n = sim__bitmap_list(f->s, v->dirty, f->list);
+	if (!n)		/* nothing dirty: let time pass with a clean send */
+		f->list[n++] = 1;
+	d->nr = n < 100 ? n : 100;
+	d->pages = f->list;
+	return 0;
+}
+
+static struct fut fut_seen;
+
+static void fut_fini(void *state, struct sim_result *r)
+{
+	struct fut *f = state;
+
+	(void)r;
+	fut_seen = *f;
+	free(f->list);
+	free(f);
+}
+
+static const struct sim_algo future_probe = {
+	.name = "future", .summary = "checks sim__next_write_s (test)",
+	.init = fut_init, .sync = fut_sync, .fini = fut_fini,
+};
+
+static void test_future_index(void)
+{
+	struct trace_epochs *tr = make_trace(1024, 30, 100000, w_future);
+	struct sim_trace *t = tr ? sim_trace__new(tr, NULL, 0) : NULL;
+	struct sim_result r;
+
+	if (!ASSERT_NOT_NULL(t, "trace"))
+		goto out;
+	if (!ASSERT_OK(run(t, &future_probe, 2048, 0.3, FUT_START, &r),
+		       "run"))
+		goto out;
+	printf("  %u syncs before page 950's write, %u after, %u wrong\n",
+	       fut_seen.before, fut_seen.after, fut_seen.bad);
+	ASSERT_GE(fut_seen.before, 5, "syncs before the write");
+	ASSERT_GE(fut_seen.after, 5, "syncs after it");
+	ASSERT_EQ(fut_seen.bad, 0, "next writes as the trace has them");
+out:
+	sim_trace__free(t);
+	trace_epochs__free(tr);
+}
+
+/* Uniform random writes: the model has nothing to go on, and prob sends
+ * about what QEMU sends (test_regret_uniform); fed the true next writes,
+ * the same planner reaches the oracle's pages: its distance to the
+ * oracle is the policy's share of prob's, none here. */
+static void test_clairvoyant_reaches_oracle(void)
+{
+	struct trace_epochs *tr = make_trace(4096, 100, 100000, w_uniform);
+	struct sim_trace *t = tr ? sim_trace__new(tr, NULL, 0) : NULL;
+	double bws[] = { 1200, 2000 };	/* pages/s: where qemu repeats */
+	struct sim_result p, c, o;
+	unsigned int i;
+
+	if (!ASSERT_NOT_NULL(t, "trace"))
+		goto out;
+	for (i = 0; i < 2; i++) {
+		if (!ASSERT_OK(run(t, &sim_algo_prob, bws[i], 0.3, 5, &p),
+			       "prob") ||
+		    !ASSERT_OK(run(t, &sim_algo_prob_clairvoyant, bws[i], 0.3,
+				   5, &c), "prob-clairvoyant") ||
+		    !ASSERT_OK(run(t, &sim_algo_oracle, bws[i], 0.3, 5, &o),
+			       "oracle"))
+			continue;
+		printf("  %5.0f pages/s: prob %llu pages, prob-clairvoyant "
+		       "%llu, oracle %llu\n", bws[i],
+		       (unsigned long long)p.pages_sent,
+		       (unsigned long long)c.pages_sent,
+		       (unsigned long long)o.pages_sent);
+		ASSERT_TRUE(c.converged && c.verified, "it converges");
+		ASSERT_LE((double)c.pages_sent, 1.01 * (double)o.pages_sent,
+			  "within 1 % of the oracle");
+		ASSERT_LE((double)c.pages_sent, 0.95 * (double)p.pages_sent,
+			  "clearly fewer than prob");
+	}
+out:
+	sim_trace__free(t);
+	trace_epochs__free(tr);
+}
+
 int main(void)
 {
 	RUN_TEST(test_invariants_and_bound);
@@ -887,6 +1048,8 @@ int main(void)
 	RUN_TEST(test_hot_set_waits);
 	RUN_TEST(test_regret_uniform);
 	RUN_TEST(test_periodic_and_fronts);
+	RUN_TEST(test_future_index);
+	RUN_TEST(test_clairvoyant_reaches_oracle);
 	RUN_TEST(test_sync_log);
 	RUN_TEST(test_threshold_sync);
 	RUN_TEST(test_zero_pages);

@@ -378,6 +378,40 @@ def waste_lines(x):
     return L
 
 
+def gap_split(cases):
+    """prob's pages beyond the oracle's, over the cases of cases where qemu
+    converges and prob-clairvoyant ran, split in two: what perfect
+    predictions of the next write would save (prob - prob-clairvoyant) and
+    what the policy leaves even then (prob-clairvoyant - oracle). Returns
+    {"cases", "prob_excess", "predictions", "policy"} (pages, summed)."""
+    out = {"cases": 0, "prob_excess": 0, "predictions": 0, "policy": 0}
+    for _, a in cases:
+        if not a["qemu"]["converged"] or "prob-clairvoyant" not in a:
+            continue
+        p, c, o = (a[x]["sent_pages"] for x in
+                   ("prob", "prob-clairvoyant", "oracle"))
+        out["cases"] += 1
+        out["prob_excess"] += p - o
+        out["predictions"] += p - c
+        out["policy"] += c - o
+    return out
+
+
+def gap_lines(g):
+    """Human lines for gap_split() output."""
+    if not g["cases"]:
+        return []
+    ex = g["prob_excess"]
+    return ["prob's pages beyond the oracle's (%d cases where qemu "
+            "converges): %s; perfect predictions of the next write would "
+            "save %s of them (%.0f %%), the policy leaves %s (%.0f %%)" % (
+                g["cases"], "{:,}".format(ex),
+                "{:,}".format(g["predictions"]),
+                100.0 * g["predictions"] / ex if ex else 0,
+                "{:,}".format(g["policy"]),
+                100.0 * g["policy"] / ex if ex else 0)]
+
+
 def fmt(x, nd=3):
     if isinstance(x, float) and math.isnan(x):
         return "–"

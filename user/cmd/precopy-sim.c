@@ -67,9 +67,12 @@ static const char doc[] =
 	"       precopy-sim --trace FILE --quality [--json]\n"
 	"\n"
 	"Algorithms: qemu, xen, tsb, prob (this project), oracle (the\n"
-	"clairvoyant lower bound); default all. The trace is the interchange\n"
-	"text (plain, gzip or zlib) or the native format. Time model, oracle\n"
-	"bound and looping: see user/lib/sim/sim.h and user/lib/sim/sim_oracle.c.\n"
+	"clairvoyant lower bound); default all. By name only, not in all:\n"
+	"prob-clairvoyant, prob's planner fed every page's true next write\n"
+	"(a diagnostic: how far the policy alone is from the oracle). The\n"
+	"trace is the interchange text (plain, gzip or zlib) or the native\n"
+	"format. Time model, oracle bound and looping: see\n"
+	"user/lib/sim/sim.h and user/lib/sim/sim_oracle.c.\n"
 	"\n"
 	"--sweep runs every algorithm at each bandwidth and writes PREFIX.csv\n"
 	"and PREFIX.svg (pages sent, total time and downtime against\n"
@@ -159,7 +162,8 @@ static void parse_algos(const char *arg, struct argp_state *state)
 
 		if (!a)
 			cli_value_error(state, "unknown algorithm '%s' (qemu, "
-					"xen, tsb, prob, oracle or all)", tok);
+					"xen, tsb, prob, oracle, all or "
+					"prob-clairvoyant)", tok);
 		if (env.nr_algos == MAX_ALGOS)
 			cli_value_error(state, "too many algorithms");
 		env.algos[env.nr_algos++] = a;

@@ -54,6 +54,8 @@ static float level_hz(unsigned int l)
 struct planner {
 	struct planner_params p;
 	struct model *m;
+	planner_hazard_fn hz_fn;	/* NULL: the model's hazards */
+	void *hz_ctx;
 	uint64_t words, last_mask;
 	double mu, sd;		/* bandwidth estimate (planner.h) */
 	double bw[PLANNER_BW_SAMPLES];	/* its last measurements (ring) */
@@ -326,6 +328,13 @@ static double page_hz(const struct planner *pl, uint64_t page)
 	model__horizon_word(pl->m, &pl->hzn, w, 1ULL << (page % 64),
 			    pl->below[w], z);
 	return z[page % 64];
+}
+
+void planner__set_hazard_source(struct planner *pl, planner_hazard_fn fn,
+				void *ctx)
+{
+	pl->hz_fn = fn;
+	pl->hz_ctx = fn ? ctx : NULL;
 }
 
 double planner__page_risk(const struct planner *pl, uint64_t page)
@@ -668,6 +677,12 @@ static int plan_classify(struct planner *pl, struct plan_ctx *c,
 			c->kc = k;
 		pl->below[w] = below;
 		below = model__horizon_word(pl->m, &pl->hzn, w, d, below, hz);
+		if (pl->hz_fn)
+			for (x = d; x; x &= x - 1) {
+				j = __builtin_ctzll(x);
+				hz[j] = pl->hz_fn(pl->hz_ctx, w * 64 + j, h);
+			}
+		x = d;
 		while (x) {
 			j = __builtin_ctzll(x);
 			x &= x - 1;

@@ -16,6 +16,10 @@ const struct sim_algo *const sim_algos[] = {
 	&sim_algo_oracle, NULL,
 };
 
+const struct sim_algo *const sim_diagnostic_algos[] = {
+	&sim_algo_prob_clairvoyant, NULL,
+};
+
 /* A write placed in time: page and absolute trace time (first replay). */
 struct sim_write {
 	uint64_t page;
@@ -54,6 +58,11 @@ struct sim {
 	uint64_t next_obs;		/* next global epoch to show */
 	uint64_t loops;
 	bool used[SIM_PARAMS_MAX];
+	/* the future (sim__future_init): per write of one replay, the index
+	 * of the same page's next write (>= the replay's writes: in the next
+	 * replay); per page, the global index of its next write not applied
+	 * yet (UINT64_MAX: never written) */
+	uint64_t *next_same, *next_w;
 };
 
 static uint64_t mix64(uint64_t x)
@@ -208,6 +217,9 @@ const struct sim_algo *sim_algo__find(const char *name)
 	for (i = 0; sim_algos[i]; i++)
 		if (!strcmp(sim_algos[i]->name, name))
 			return sim_algos[i];
+	for (i = 0; sim_diagnostic_algos[i]; i++)
+		if (!strcmp(sim_diagnostic_algos[i]->name, name))
+			return sim_diagnostic_algos[i];
 	return NULL;
 }
 
@@ -277,6 +289,62 @@ static unsigned int waste_bin(const struct sim *s, double x)
 		b++;
 	}
 	return b;
+}
+
+/* Write number i was applied: its page's next write is the same page's
+ * next one (sim__future_init). */
+static void note_applied(struct sim *s, uint64_t i)
+{
+	uint64_t n = s->t->nr_w, j = i % n;
+
+	s->next_w[s->t->w[j].page] = i - j + s->next_same[j];
+}
+
+int sim__future_init(struct sim *s)
+{
+	uint64_t n = s->t->nr_w, i, *first;
+
+	if (s->next_w)
+		return 0;
+	s->next_same = malloc((n ? n : 1) * sizeof(*s->next_same));
+	s->next_w = malloc(s->pages * sizeof(*s->next_w));
+	first = malloc(s->pages * sizeof(*first));
+	if (!s->next_same || !s->next_w || !first) {
+		free(first);
+		free(s->next_same);
+		free(s->next_w);
+		s->next_same = s->next_w = NULL;
+		return -ENOMEM;
+	}
+	for (i = 0; i < s->pages; i++)
+		first[i] = UINT64_MAX;
+	/* backwards: first[p] ends as p's first write of the replay */
+	for (i = n; i-- > 0;) {
+		uint64_t p = s->t->w[i].page;
+
+		s->next_same[i] = first[p];
+		first[p] = i;
+	}
+	/* a page's last write of a replay is followed by its first of the
+	 * next replay */
+	for (i = 0; i < n; i++)
+		if (s->next_same[i] == UINT64_MAX)
+			s->next_same[i] = first[s->t->w[i].page] + n;
+	/* writes applied so far (none before the run starts) */
+	for (i = 0; i < s->pages; i++)
+		s->next_w[i] = first[i];
+	for (i = 0; i < s->next_apply; i++)
+		note_applied(s, i);
+	free(first);
+	return 0;
+}
+
+double sim__next_write_s(const struct sim *s, uint64_t p)
+{
+	if (!s->next_w || p >= s->pages || s->next_w[p] == UINT64_MAX)
+		return INFINITY;
+	return write_time(s, s->next_w[p]) -
+	       (s->start + (double)s->slot * s->dt);
 }
 
 uint64_t sim__trace_writes(const struct sim *s)
@@ -434,6 +502,8 @@ static void apply_until(struct sim *s, uint64_t k)
 				SIM_WASTE_BINS :
 				waste_bin(s, s->sent_age[page])]++;
 		}
+		if (s->next_w)
+			note_applied(s, s->next_apply);
 		s->wrote_t[page] = (float)write_time(s, s->next_apply);
 		s->dirty[page / 64] |= 1ULL << (page % 64);
 		s->written[page / 64] |= 1ULL << (page % 64);
@@ -478,6 +548,8 @@ static uint64_t popcount_bm(const struct sim *s, const uint64_t *bm)
 
 static void sim_free(struct sim *s)
 {
+	free(s->next_same);
+	free(s->next_w);
 	free(s->src);
 	free(s->dst);
 	free(s->nsent);

@@ -126,7 +126,7 @@ void sim_config__default(struct sim_config *c, double bandwidth,
 			 double downtime_limit_s);
 
 struct sim_result {
-	char algo[16];
+	char algo[24];
 	bool converged;		/* own stop, downtime within the limit */
 	bool forced;		/* stopped by the safety cap */
 	bool verified;		/* destination == source, page by page */
@@ -261,11 +261,19 @@ extern const struct sim_algo sim_algo_xen;
 extern const struct sim_algo sim_algo_tsb;
 extern const struct sim_algo sim_algo_prob;
 extern const struct sim_algo sim_algo_oracle;
+/* prob's planner with every page's true next write in place of the
+ * model's hazards (sim_prob.c): not a method, a diagnostic that splits
+ * prob's distance to the oracle into what the policy loses and what the
+ * predictions do. */
+extern const struct sim_algo sim_algo_prob_clairvoyant;
 
 /* All algorithms, NULL-terminated, in the order reports use. */
 extern const struct sim_algo *const sim_algos[];
 
-/* The algorithm called name, or NULL. */
+/* The diagnostic algorithms (by name only, not in sim_algos: "all"). */
+extern const struct sim_algo *const sim_diagnostic_algos[];
+
+/* The algorithm called name (of either list), or NULL. */
 const struct sim_algo *sim_algo__find(const char *name);
 
 /*
@@ -306,6 +314,14 @@ void sim__write_at(const struct sim *s, uint64_t i, uint64_t *page,
 /* Writes in one replay of the trace (0: sim__write_at must not be
  * called). */
 uint64_t sim__trace_writes(const struct sim *s);
+
+/* The future, for a clairvoyant diagnostic: sim__future_init (in init)
+ * indexes every page's next write (8 bytes per write of one replay and 8
+ * per page; 0 or -ENOMEM); then sim__next_write_s(s, p) is the time in
+ * seconds from now (the current slot) to page p's next write, counting
+ * replays, INFINITY for a page never written (or without the index). */
+int sim__future_init(struct sim *s);
+double sim__next_write_s(const struct sim *s, uint64_t p);
 
 /*
  * Parameter lookup for algorithms, in init: if cfg has "ALGO.name=value"

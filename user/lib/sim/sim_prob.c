@@ -39,8 +39,21 @@
  *   prob.min_gain, prob.trade, prob.polish, prob.iter_s, prob.edge,
  *   prob.bw_sigmas, prob.stop_sigmas, prob.short_horizon,
  *   prob.max_horizon   the planner
+ *
+ * prob-clairvoyant, a diagnostic (not a method: it reads the future). The
+ * same planner and execution, with every dirty page's hazard over the
+ * plan's horizon of h epochs taken from the trace instead of the model:
+ * (h / T)^4 for a page next written T epochs from now (T at least 0.01),
+ * 0 for one never written again; so a page written well within the
+ * horizon has a risk near 1 (held back, or sent last), one written well
+ * beyond it near 0, and the order is by the time to the next write. Its
+ * distance to the oracle is what the policy loses with perfect
+ * predictions of the next write; prob's distance to it, what the model's
+ * predictions lose. It takes prob's parameters, named
+ * prob-clairvoyant.NAME.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -229,6 +242,38 @@ fail:
 		 errno == EINVAL ? "bad parameters" : "out of memory");
 	prob_free(p);
 	return ret ? ret : -ENOMEM;
+}
+
+/* prob-clairvoyant's hazard (see the top): ctx is the simulation. */
+static float clairvoyant_hazard(void *ctx, uint64_t page, double h)
+{
+	const struct sim *s = ctx;
+	double t = sim__next_write_s(s, page) / sim__epoch_s(s);
+
+	if (!isfinite(t))
+		return 0;
+	return (float)fmin(1e6, pow(h / fmax(t, 0.01), 4));
+}
+
+static int prob_clairvoyant_init(struct sim *s, void **state, char *err,
+				 size_t errlen)
+{
+	struct prob_state *p;
+	int ret = prob_init(s, state, err, errlen);
+
+	if (ret)
+		return ret;
+	p = *state;
+	ret = sim__future_init(s);
+	if (ret) {
+		snprintf(err, errlen, "prob-clairvoyant: out of memory for the "
+			 "index of future writes");
+		prob_free(p);
+		*state = NULL;
+		return ret;
+	}
+	planner__set_hazard_source(p->pl, clairvoyant_hazard, s);
+	return 0;
 }
 
 static void prob_epoch(void *state, const struct sim_epoch *ev)
@@ -463,6 +508,18 @@ const struct sim_algo sim_algo_prob = {
 	.summary = "dirty-probability model + bandwidth window planner "
 		   "(this project)",
 	.init = prob_init,
+	.epoch = prob_epoch,
+	.sync = prob_sync,
+	.fini = prob_fini,
+	.nr_tags = SIM_TAGS,
+	.tag_names = prob_tags,
+};
+
+const struct sim_algo sim_algo_prob_clairvoyant = {
+	.name = "prob-clairvoyant",
+	.summary = "prob's planner fed every page's true next write (a "
+		   "diagnostic, not a method)",
+	.init = prob_clairvoyant_init,
 	.epoch = prob_epoch,
 	.sync = prob_sync,
 	.fini = prob_fini,

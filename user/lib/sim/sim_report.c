@@ -125,15 +125,19 @@ void sim_report__table(FILE *f, const struct sim_report_ctx *c,
 		      const struct sim_result *r, unsigned int n)
 {
 	const struct sim_result *q = NULL;
+	int w = 7;	/* the algorithm column: its longest name */
 	unsigned int i;
 
 	if (!n)
 		return;
 	header(f, c, &r[0]);
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		if (!strcmp(r[i].algo, "qemu"))
 			q = &r[i];
-	fprintf(f, "%-7s %11s %8s %11s %11s %6s %9s %8s\n", "algo",
+		if ((int)strlen(r[i].algo) > w)
+			w = (int)strlen(r[i].algo);
+	}
+	fprintf(f, "%-*s %11s %8s %11s %11s %6s %9s %8s\n", w, "algo",
 		"pages_sent", "vs_qemu", "total_ms", "downtime_ms", "iters",
 		"converged", "verified");
 	for (i = 0; i < n; i++) {
@@ -143,8 +147,8 @@ void sim_report__table(FILE *f, const struct sim_report_ctx *c,
 			snprintf(rel, sizeof(rel), "%+.1f%%",
 				 100.0 * ((double)r[i].pages_sent /
 					  q->pages_sent - 1));
-		fprintf(f, "%-7s %11llu %8s %11.1f %11.1f %6llu %9s %8s\n",
-			r[i].algo, (unsigned long long)r[i].pages_sent, rel,
+		fprintf(f, "%-*s %11llu %8s %11.1f %11.1f %6llu %9s %8s\n",
+			w, r[i].algo, (unsigned long long)r[i].pages_sent, rel,
 			r[i].total_time_s * 1e3, r[i].downtime_s * 1e3,
 			(unsigned long long)r[i].iterations,
 			r[i].converged ? "yes" : r[i].forced ? "no (cap)" : "no",
