@@ -303,19 +303,15 @@ static void note_applied(struct sim *s, uint64_t i)
 int sim__future_init(struct sim *s)
 {
 	uint64_t n = s->t->nr_w, i, *first;
+	int ret = -ENOMEM;
 
 	if (s->next_w)
 		return 0;
 	s->next_same = malloc((n ? n : 1) * sizeof(*s->next_same));
 	s->next_w = malloc(s->pages * sizeof(*s->next_w));
 	first = malloc(s->pages * sizeof(*first));
-	if (!s->next_same || !s->next_w || !first) {
-		free(first);
-		free(s->next_same);
-		free(s->next_w);
-		s->next_same = s->next_w = NULL;
-		return -ENOMEM;
-	}
+	if (!s->next_same || !s->next_w || !first)
+		goto cleanup;
 	for (i = 0; i < s->pages; i++)
 		first[i] = UINT64_MAX;
 	/* backwards: first[p] ends as p's first write of the replay */
@@ -335,8 +331,15 @@ int sim__future_init(struct sim *s)
 		s->next_w[i] = first[i];
 	for (i = 0; i < s->next_apply; i++)
 		note_applied(s, i);
+	ret = 0;
+cleanup:
 	free(first);
-	return 0;
+	if (ret) {
+		free(s->next_same);
+		free(s->next_w);
+		s->next_same = s->next_w = NULL;
+	}
+	return ret;
 }
 
 double sim__next_write_s(const struct sim *s, uint64_t p)
