@@ -355,6 +355,14 @@ def waste_by_risk(cases):
     return out
 
 
+def waste_rows(x):
+    """The classes of waste_by_risk() output that had sends, as (tag,
+    sends, wasted, share of the sends wasted, share of all the waste)."""
+    return [(c["tag"], c["sent"], c["wasted"], c["wasted"] / c["sent"],
+             c["wasted"] / x["wasted"] if x["wasted"] else 0)
+            for c in x["classes"] if c["sent"]]
+
+
 def waste_lines(x):
     """Human lines for waste_by_risk() output ([] when no case had
     tags)."""
@@ -366,15 +374,10 @@ def waste_lines(x):
          "risk the plan gave the page when it was sent:" % (
              x["cases"], "{:,}".format(x["excess"]),
              "{:,}".format(x["wasted"]), "{:,}".format(x["sent"]))]
-    for c in x["classes"]:
-        if not c["sent"]:
-            continue
+    for tag, sent, wasted, share, of_all in waste_rows(x):
         L.append("  %-11s %13s sent, %11s wasted (%.3f), %5.1f %% of the "
-                 "waste" % (c["tag"], "{:,}".format(c["sent"]),
-                            "{:,}".format(c["wasted"]),
-                            c["wasted"] / c["sent"],
-                            100.0 * c["wasted"] / x["wasted"]
-                            if x["wasted"] else 0))
+                 "waste" % (tag, "{:,}".format(sent), "{:,}".format(wasted),
+                            share, 100.0 * of_all))
     return L
 
 

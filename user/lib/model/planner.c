@@ -317,7 +317,26 @@ uint64_t planner__fallbacks(const struct planner *pl)
 	return pl->fallbacks;
 }
 
-/* A page's hazard over the last plan's horizon (model__horizon). */
+/* The hazards over the prepared horizon (pl->hzn) of the pages of word w
+ * set in mask, into out: the model's (model__horizon_word, whose `below`
+ * for the next word it returns), or the hazard source's when one is set
+ * (planner__set_hazard_source). */
+static uint64_t word_hz(const struct planner *pl, uint64_t w, uint64_t mask,
+			uint64_t below, float *out)
+{
+	uint64_t x;
+
+	below = model__horizon_word(pl->m, &pl->hzn, w, mask, below, out);
+	if (pl->hz_fn)
+		for (x = mask; x; x &= x - 1) {
+			unsigned int j = __builtin_ctzll(x);
+
+			out[j] = pl->hz_fn(pl->hz_ctx, w * 64 + j, pl->hzn.h);
+		}
+	return below;
+}
+
+/* A page's hazard over the last plan's horizon. */
 static double page_hz(const struct planner *pl, uint64_t page)
 {
 	float z[64];
@@ -325,8 +344,7 @@ static double page_hz(const struct planner *pl, uint64_t page)
 
 	if (page >= pl->p.pages)
 		return 0;
-	model__horizon_word(pl->m, &pl->hzn, w, 1ULL << (page % 64),
-			    pl->below[w], z);
+	word_hz(pl, w, 1ULL << (page % 64), pl->below[w], z);
 	return z[page % 64];
 }
 
@@ -676,13 +694,7 @@ static int plan_classify(struct planner *pl, struct plan_ctx *c,
 		if (w == pl->cursor)
 			c->kc = k;
 		pl->below[w] = below;
-		below = model__horizon_word(pl->m, &pl->hzn, w, d, below, hz);
-		if (pl->hz_fn)
-			for (x = d; x; x &= x - 1) {
-				j = __builtin_ctzll(x);
-				hz[j] = pl->hz_fn(pl->hz_ctx, w * 64 + j, h);
-			}
-		x = d;
+		below = word_hz(pl, w, d, below, hz);
 		while (x) {
 			j = __builtin_ctzll(x);
 			x &= x - 1;

@@ -420,10 +420,10 @@ double planner__page_risk(const struct planner *pl, uint64_t page);
  * clairvoyant diagnostic (sim_prob.c, precopy-sim --algo
  * prob-clairvoyant): at each plan, fn(ctx, page, h) gives every dirty
  * page's cumulative hazard over the plan's horizon of h epochs (>= 0; its
- * risk_h is 1 - exp(-hazard)), and the planner groups, holds back and
- * orders the pages by it exactly as by the model's (the model still
- * learns, and still gives the working-set curve and the advice). fn NULL:
- * the model's again. Can't fail.
+ * risk_h is 1 - exp(-hazard), also what planner__page_risk reports), and
+ * the planner groups, holds back and orders the pages by it exactly as by
+ * the model's (the model still learns, and still gives the working-set
+ * curve and the advice). fn NULL: the model's again. Can't fail.
  */
 typedef float (*planner_hazard_fn)(void *ctx, uint64_t page, double h);
 void planner__set_hazard_source(struct planner *pl, planner_hazard_fn fn,

@@ -307,6 +307,8 @@ int sim__future_init(struct sim *s)
 
 	if (s->next_w)
 		return 0;
+	if (s->next_apply)
+		return -EINVAL;	/* only before the run (in init) */
 	s->next_same = malloc((n ? n : 1) * sizeof(*s->next_same));
 	s->next_w = malloc(s->pages * sizeof(*s->next_w));
 	first = malloc(s->pages * sizeof(*first));
@@ -326,11 +328,9 @@ int sim__future_init(struct sim *s)
 	for (i = 0; i < n; i++)
 		if (s->next_same[i] == UINT64_MAX)
 			s->next_same[i] = first[s->t->w[i].page] + n;
-	/* writes applied so far (none before the run starts) */
+	/* no write applied yet: each page's next is its first */
 	for (i = 0; i < s->pages; i++)
 		s->next_w[i] = first[i];
-	for (i = 0; i < s->next_apply; i++)
-		note_applied(s, i);
 	ret = 0;
 cleanup:
 	free(first);

@@ -315,9 +315,10 @@ void sim__write_at(const struct sim *s, uint64_t i, uint64_t *page,
  * called). */
 uint64_t sim__trace_writes(const struct sim *s);
 
-/* The future, for a clairvoyant diagnostic: sim__future_init (in init)
- * indexes every page's next write (8 bytes per write of one replay and 8
- * per page; 0 or -ENOMEM); then sim__next_write_s(s, p) is the time in
+/* The future, for a clairvoyant diagnostic: sim__future_init (in init,
+ * before any write is applied: -EINVAL after) indexes every page's next
+ * write (8 bytes per write of one replay and 8 per page; 0 or -ENOMEM);
+ * then sim__next_write_s(s, p) is the time in
  * seconds from now (the current slot) to page p's next write, counting
  * replays, INFINITY for a page never written (or without the index). */
 int sim__future_init(struct sim *s);

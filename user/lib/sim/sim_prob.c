@@ -266,8 +266,8 @@ static int prob_clairvoyant_init(struct sim *s, void **state, char *err,
 	p = *state;
 	ret = sim__future_init(s);
 	if (ret) {
-		snprintf(err, errlen, "prob-clairvoyant: out of memory for the "
-			 "index of future writes");
+		snprintf(err, errlen, "prob-clairvoyant: cannot index the future "
+			 "writes: %s", strerror(-ret));
 		prob_free(p);
 		*state = NULL;
 		return ret;
