@@ -62,6 +62,13 @@ def windows(qemu, n):
             if vm.stalled(wait=1.0):
                 break
             alive += 1
+    except OSError as e:
+        # QMP broke: QEMU died; say how, with what it printed (CI42 lost it)
+        vm.close()
+        err = vm.proc.stderr.read() if vm.proc.stderr else ""
+        raise AssertionError(f"QEMU quit after {alive} windows ({e!r}, exit "
+                             f"status {vm.proc.returncode}): "
+                             f"{err.strip()[-2000:]}") from e
     finally:
         vm.close()
     return alive, vm.proc.stderr.read() if vm.proc.stderr else ""
