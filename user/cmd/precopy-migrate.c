@@ -22,6 +22,7 @@
 
 #include "util/cli.h"
 #include "util/json.h"
+#include "util/median.h"
 #include "mig/migrun.h"
 #include "util/paths.h"
 
@@ -396,19 +397,10 @@ static bool exists(const char *p)
 	return p && access(p, R_OK) == 0;
 }
 
-static int cmp_i64(const void *a, const void *b)
-{
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-
-	return (x > y) - (x < y);
-}
-
+/* The median of v[0..n) (sorts it), -1 when there is no sample. */
 static int64_t median(int64_t *v, unsigned int n)
 {
-	if (!n)
-		return -1;
-	qsort(v, n, sizeof(*v), cmp_i64);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+	return n ? median_i64(v, n) : -1;
 }
 
 /* Per mode: the completed migrations with equal memory. */

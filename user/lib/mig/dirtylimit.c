@@ -11,6 +11,7 @@
 
 #include "dirtylimit.h"
 #include "util/errmsg.h"
+#include "util/median.h"
 #include "util/qmp.h"
 
 #define HIST 256		/* recent syncs kept */
@@ -144,19 +145,13 @@ static int measure(struct dirtylimit *d, char *note, size_t len)
 	json_free(rep);
 	d->current_rate = top;
 	if (!d->quota) {	/* the guest's rate moves with the host's load */
-		double v[FREE_N], x;
-		unsigned int i, j, n;
+		double v[FREE_N];
+		unsigned int n;
 
 		d->free[d->nfree++ % FREE_N] = top;
 		n = d->nfree < FREE_N ? d->nfree : FREE_N;
 		memcpy(v, d->free, sizeof(v));
-		for (i = 1; i < n; i++)
-			for (j = i; j > 0 && v[j - 1] > v[j]; j--) {
-				x = v[j];
-				v[j] = v[j - 1];
-				v[j - 1] = x;
-			}
-		d->free_rate = v[n / 2];
+		d->free_rate = median_double(v, n);
 	}
 	return 0;
 }

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "util/bitops.h"
+#include "util/median.h"
 #include "live/forecast.h"
 #include "planner.h"
 #include "renewal.h"
@@ -411,21 +412,6 @@ void planner__epoch(struct planner *pl, const uint64_t *written,
 	shadow__write(pl->sh, written);
 }
 
-/* The median of v[0..n) (n >= 1); sorts v. */
-static double median_sort(double *v, unsigned int n)
-{
-	unsigned int i, j;
-	double x;
-
-	for (i = 1; i < n; i++) {
-		x = v[i];
-		for (j = i; j > 0 && v[j - 1] > x; j--)
-			v[j] = v[j - 1];
-		v[j] = x;
-	}
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 /* The rate pages went out at lately (pages/s; 0 before any): the pages
  * the last iterations sent over their durations, the newest first, as
  * many as span RATE_SPAN_S (or all kept). A single iteration's is
@@ -456,10 +442,10 @@ static void bandwidth_add(struct planner *pl, double x)
 	if (pl->nbw < PLANNER_BW_SAMPLES)
 		pl->nbw++;
 	memcpy(v, pl->bw, pl->nbw * sizeof(v[0]));
-	pl->mu = median_sort(v, pl->nbw);
+	pl->mu = median_double(v, pl->nbw);
 	for (i = 0; i < pl->nbw; i++)
 		v[i] = fabs(pl->bw[i] - pl->mu);
-	pl->sd = PLANNER_MAD_TO_SD * median_sort(v, pl->nbw);
+	pl->sd = PLANNER_MAD_TO_SD * median_double(v, pl->nbw);
 }
 
 int planner__feedback(struct planner *pl, const struct planner_feedback *fb)

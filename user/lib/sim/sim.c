@@ -9,6 +9,7 @@
 
 #include "util/bitops.h"
 #include "util/errmsg.h"
+#include "util/median.h"
 #include "sim.h"
 
 const struct sim_algo *const sim_algos[] = {
@@ -432,13 +433,6 @@ static int check_params(const struct sim_config *c, char *err, size_t len)
 	return 0;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 /* Median epoch length of the trace, seconds (0.1 if unknown). */
 static double median_epoch(const struct trace_epochs *tr)
 {
@@ -462,8 +456,7 @@ static double median_epoch(const struct trace_epochs *tr)
 		free(d);
 		return 0.1;
 	}
-	qsort(d, n, sizeof(*d), cmp_double);
-	m = d[n / 2];
+	m = median_double(d, n);
 	free(d);
 	return m;
 }
