@@ -13,6 +13,10 @@
 - waste_by_risk sums, over the cases where qemu converges and prob's sends
   are tagged, prob's pages beyond the oracle's, its wasted sends, and the
   sends and wasted sends per risk class; waste_lines prints them;
+- gap_split splits prob's pages beyond the oracle's into the
+  predictions' part and the policy's (prob-clairvoyant), and the
+  predictions' part into rates and timing where prob-rates ran in every
+  case;
 - the fresh split (fresh_traces) draws the asked seeds of the asked
   families with the real eval-gen, once, under fresh-v<version>/ of the
   cache, leaves no temporary file (nor any of a draw that fails), and
@@ -124,6 +128,35 @@ def test_waste_by_risk_sums_tagged_converging_cases():
             "(0.571)" in L[2], f"lines: {L}")
     t.check(E.waste_lines(E.waste_by_risk(cases[3:])) == [],
             "no line without tags")
+
+
+@t.test
+def test_gap_split_predictions_policy_rates_timing():
+    def diag(c, clair, rates=None):
+        c["prob-clairvoyant"] = res(clair)
+        if rates is not None:
+            c["prob-rates"] = res(rates)
+        return c
+    cases = [("a", diag(case(1000, 900, 700), 720, 880)),
+             ("b", diag(case(2000, 1800, 1500), 1550, 1700)),
+             # qemu never ends: left out
+             ("c", diag(case(1000, 3000, 700, qc=False), 800, 900))]
+    g = E.gap_split(cases)
+    t.check(g["cases"] == 2 and g["prob_excess"] == 200 + 300 and
+            g["predictions"] == 180 + 250 and g["policy"] == 20 + 50,
+            f"predictions / policy: {g}")
+    t.check(g["rates"] == 20 + 100 and g["timing"] == 160 + 150,
+            f"rates / timing: {g}")
+    L = E.gap_lines(g)
+    print("  " + "\n  ".join(L))
+    t.check(len(L) == 2 and "(86 %)" in L[0] and "(14 %)" in L[0] and
+            "save 120 (24 %" in L[1] and "other 310 (62 %)" in L[1],
+            f"lines: {L}")
+    # one case without prob-rates: no rates/timing split
+    del cases[1][1]["prob-rates"]
+    g = E.gap_split(cases)
+    t.check(g["rates"] is None and g["timing"] is None and
+            len(E.gap_lines(g)) == 1, f"without prob-rates: {g}")
 
 
 @t.test

@@ -1040,6 +1040,64 @@ out:
 	trace_epochs__free(tr);
 }
 
+/* Pages 0..399 start a hot phase (30 % of epochs) just as the migration
+ * starts at 5 s; the rest is a 0.5 % background. */
+static bool w_late_hot(unsigned int e, uint64_t p, unsigned int *s)
+{
+	return rnd(s) % 1000 < (p < 400 && e >= 50 ? 300u : 5u);
+}
+
+/* prob-rates takes each page's hazard from its writes in the trace within
+ * a window around now (past and future). Where the writes are uniform,
+ * rates say nothing (only the window's chance counts do, a page with no
+ * write in its future half being clean that long): it stays well above
+ * the oracle, which prob-clairvoyant reaches on the same trace. Where a
+ * hot phase starts with the migration, the model has no record of it and
+ * sends those pages in its first pass; the window sees it: fewer pages.
+ * A broken window (no counts, or counts of the wrong pages) fails the
+ * second. */
+static void test_rates_diagnostic(void)
+{
+	struct trace_epochs *tu = make_trace(4096, 100, 100000, w_uniform);
+	struct trace_epochs *tl = make_trace(4096, 150, 100000, w_late_hot);
+	struct sim_trace *u = tu ? sim_trace__new(tu, NULL, 0) : NULL;
+	struct sim_trace *l = tl ? sim_trace__new(tl, NULL, 0) : NULL;
+	struct sim_result p, r, o;
+
+	if (!ASSERT_NOT_NULL(u, "uniform trace") ||
+	    !ASSERT_NOT_NULL(l, "late-hot trace"))
+		goto out;
+	if (ASSERT_OK(run(u, &sim_algo_prob, 1200, 0.3, 5, &p), "prob") &&
+	    ASSERT_OK(run(u, &sim_algo_prob_rates, 1200, 0.3, 5, &r),
+		      "prob-rates") &&
+	    ASSERT_OK(run(u, &sim_algo_oracle, 1200, 0.3, 5, &o), "oracle")) {
+		printf("  uniform: prob %llu pages, prob-rates %llu, oracle "
+		       "%llu\n", (unsigned long long)p.pages_sent,
+		       (unsigned long long)r.pages_sent,
+		       (unsigned long long)o.pages_sent);
+		ASSERT_TRUE(r.converged && r.verified, "uniform: converges");
+		ASSERT_LE((double)r.pages_sent, 1.05 * (double)p.pages_sent,
+			  "uniform: no worse than prob");
+		ASSERT_LE(1.05 * (double)o.pages_sent, (double)r.pages_sent,
+			  "uniform: rates alone do not reach the oracle");
+	}
+	if (ASSERT_OK(run(l, &sim_algo_prob, 2000, 0.3, 5, &p), "prob") &&
+	    ASSERT_OK(run(l, &sim_algo_prob_rates, 2000, 0.3, 5, &r),
+		      "prob-rates")) {
+		printf("  late hot set: prob %llu pages, prob-rates %llu\n",
+		       (unsigned long long)p.pages_sent,
+		       (unsigned long long)r.pages_sent);
+		ASSERT_TRUE(r.converged && r.verified, "late: converges");
+		ASSERT_LE((double)r.pages_sent, 0.95 * (double)p.pages_sent,
+			  "late: the window sees the hot phase coming");
+	}
+out:
+	sim_trace__free(u);
+	sim_trace__free(l);
+	trace_epochs__free(tu);
+	trace_epochs__free(tl);
+}
+
 int main(void)
 {
 	RUN_TEST(test_invariants_and_bound);
@@ -1050,6 +1108,7 @@ int main(void)
 	RUN_TEST(test_periodic_and_fronts);
 	RUN_TEST(test_future_index);
 	RUN_TEST(test_clairvoyant_reaches_oracle);
+	RUN_TEST(test_rates_diagnostic);
 	RUN_TEST(test_sync_log);
 	RUN_TEST(test_threshold_sync);
 	RUN_TEST(test_zero_pages);

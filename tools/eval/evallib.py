@@ -386,8 +386,14 @@ def gap_split(cases):
     converges and prob-clairvoyant ran, split in two: what perfect
     predictions of the next write would save (prob - prob-clairvoyant) and
     what the policy leaves even then (prob-clairvoyant - oracle). Returns
-    {"cases", "prob_excess", "predictions", "policy"} (pages, summed)."""
-    out = {"cases": 0, "prob_excess": 0, "predictions": 0, "policy": 0}
+    {"cases", "prob_excess", "predictions", "policy"} (pages, summed).
+    Where prob-rates ran too (in every such case), the predictions' part
+    splits again: "rates", what perfect rates would save (prob -
+    prob-rates), and "timing", the rest (prob-rates - prob-clairvoyant);
+    else both are None."""
+    out = {"cases": 0, "prob_excess": 0, "predictions": 0, "policy": 0,
+           "rates": 0, "timing": 0}
+    with_rates = True
     for _, a in cases:
         if not a["qemu"]["converged"] or "prob-clairvoyant" not in a:
             continue
@@ -397,6 +403,14 @@ def gap_split(cases):
         out["prob_excess"] += p - o
         out["predictions"] += p - c
         out["policy"] += c - o
+        if "prob-rates" in a:
+            r = a["prob-rates"]["sent_pages"]
+            out["rates"] += p - r
+            out["timing"] += r - c
+        else:
+            with_rates = False
+    if not with_rates or not out["cases"]:
+        out["rates"] = out["timing"] = None
     return out
 
 
@@ -412,7 +426,15 @@ def gap_lines(g):
                 "{:,}".format(g["predictions"]),
                 100.0 * g["predictions"] / ex if ex else 0,
                 "{:,}".format(g["policy"]),
-                100.0 * g["policy"] / ex if ex else 0)]
+                100.0 * g["policy"] / ex if ex else 0)] + (
+        [] if g.get("rates") is None else
+        ["  of the predictions' part, perfect write rates around now "
+         "(prob-rates) would save %s (%.0f %% of the excess), the timing "
+         "of the writes the other %s (%.0f %%)" % (
+             "{:,}".format(g["rates"]),
+             100.0 * g["rates"] / ex if ex else 0,
+             "{:,}".format(g["timing"]),
+             100.0 * g["timing"] / ex if ex else 0)])
 
 
 def fmt(x, nd=3):

@@ -18,7 +18,7 @@ const struct sim_algo *const sim_algos[] = {
 };
 
 const struct sim_algo *const sim_diagnostic_algos[] = {
-	&sim_algo_prob_clairvoyant, NULL,
+	&sim_algo_prob_clairvoyant, &sim_algo_prob_rates, NULL,
 };
 
 /* A write placed in time: page and absolute trace time (first replay). */
@@ -349,6 +349,18 @@ double sim__next_write_s(const struct sim *s, uint64_t p)
 		return INFINITY;
 	return write_time(s, s->next_w[p]) -
 	       (s->start + (double)s->slot * s->dt);
+}
+
+double sim__now_s(const struct sim *s)
+{
+	return s->start + (double)s->slot * s->dt;
+}
+
+void sim__write_time(const struct sim *s, uint64_t i, uint64_t *page,
+		     double *t)
+{
+	*page = s->t->w[i % s->t->nr_w].page;
+	*t = write_time(s, i);
 }
 
 uint64_t sim__trace_writes(const struct sim *s)

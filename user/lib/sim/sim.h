@@ -266,6 +266,11 @@ extern const struct sim_algo sim_algo_oracle;
  * prob's distance to the oracle into what the policy loses and what the
  * predictions do. */
 extern const struct sim_algo sim_algo_prob_clairvoyant;
+/* prob's planner with every page's true write rate around now (its writes
+ * in a window of the trace centred on now, past and future, over the
+ * window) in place of the model's hazards: the best any predictor of
+ * rates could do, without knowing when the writes come (sim_prob.c). */
+extern const struct sim_algo sim_algo_prob_rates;
 
 /* All algorithms, NULL-terminated, in the order reports use. */
 extern const struct sim_algo *const sim_algos[];
@@ -311,9 +316,18 @@ uint64_t sim__bitmap_list(const struct sim *s, const uint64_t *bm,
 void sim__write_at(const struct sim *s, uint64_t i, uint64_t *page,
 		   uint64_t *slot);
 
-/* Writes in one replay of the trace (0: sim__write_at must not be
- * called). */
+/* Writes in one replay of the trace (0: sim__write_at and
+ * sim__write_time must not be called). */
 uint64_t sim__trace_writes(const struct sim *s);
+
+/* Write number i (as sim__write_at counts them): its page and its time in
+ * seconds of trace time (replays shifted by the trace's period), which
+ * never decreases with i. Can't fail. */
+void sim__write_time(const struct sim *s, uint64_t i, uint64_t *page,
+		     double *t);
+
+/* Now (the current slot) in the same trace time. Can't fail. */
+double sim__now_s(const struct sim *s);
 
 /* The future, for a clairvoyant diagnostic: sim__future_init (in init,
  * before any write is applied: -EINVAL after) indexes every page's next

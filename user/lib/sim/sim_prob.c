@@ -51,6 +51,20 @@
  * predictions of the next write; prob's distance to it, what the model's
  * predictions lose. It takes prob's parameters, named
  * prob-clairvoyant.NAME.
+ *
+ * prob-rates, a diagnostic too. The same planner, with every dirty page's
+ * hazard over h epochs taken as its true local write rate times the
+ * horizon: lambda * h * epoch, lambda the page's writes in the trace
+ * within window_s seconds centred on now (half before, half after; the
+ * trace replays as the simulator replays it) over window_s. It knows how
+ * often each page is written around now, past and future, better than
+ * any online estimate of rates can, and not when, but for what the counts
+ * leak (a page with no write in the window's second half is clean for
+ * that long): an optimistic bound for a predictor of rates. Its distance
+ * to prob-clairvoyant is about what the timing of the writes is worth;
+ * prob's distance to it, what the model loses on rates. Parameters:
+ * prob's, named prob-rates.NAME, and prob-rates.window_s (default 10, 0.2
+ * to 600).
  */
 #include <errno.h>
 #include <math.h>
@@ -69,6 +83,18 @@
 static const char *const prob_tags[SIM_TAGS] = {
 	"risk<0.02", "risk<0.1", "risk<0.25", "risk<0.5", "risk<0.75",
 	"risk<0.95", "risk>=0.95", "address",
+};
+
+/* prob-rates: every page's writes within [now - window_s / 2, now +
+ * window_s / 2] of trace time, kept by two cursors into the simulator's
+ * write sequence as now advances. */
+struct rate_window {
+	const struct sim *s;
+	uint32_t *cnt;		/* per page */
+	uint64_t head;		/* the first write after the window */
+	uint64_t tail;		/* the first write in it */
+	double now;		/* the window's centre, -1 before any */
+	double window_s;
 };
 
 struct prob_state {
@@ -94,6 +120,7 @@ struct prob_state {
 	uint64_t plans;
 	bool warned_nonconv;
 	double need_bw, throttle;
+	struct rate_window *rates;	/* prob-rates only */
 	int err;
 };
 
@@ -108,6 +135,9 @@ static void prob_free(struct prob_state *p)
 	free(p->prev);
 	free(p->qd);
 	free(p->rp);
+	if (p->rates)
+		free(p->rates->cnt);
+	free(p->rates);
 	free(p);
 }
 
@@ -253,6 +283,77 @@ static float clairvoyant_hazard(void *ctx, uint64_t page, double h)
 	if (!isfinite(t))
 		return 0;
 	return (float)fmin(1e6, pow(h / fmax(t, 0.01), 4));
+}
+
+/* Move the window of w to the simulator's now. */
+static void rate_window_move(struct rate_window *w)
+{
+	double now = sim__now_s(w->s), t;
+	uint64_t pg;
+
+	if (now == w->now)
+		return;
+	for (;; w->head++) {
+		sim__write_time(w->s, w->head, &pg, &t);
+		if (t > now + w->window_s / 2)
+			break;
+		w->cnt[pg]++;
+	}
+	for (; w->tail < w->head; w->tail++) {
+		sim__write_time(w->s, w->tail, &pg, &t);
+		if (t >= now - w->window_s / 2)
+			break;
+		w->cnt[pg]--;
+	}
+	w->now = now;
+}
+
+/* prob-rates' hazard (see the top): ctx is the rate window. */
+static float rates_hazard(void *ctx, uint64_t page, double h)
+{
+	struct rate_window *w = ctx;
+
+	if (!w->cnt)		/* a trace without writes */
+		return 0;
+	rate_window_move(w);
+	return (float)(w->cnt[page] / w->window_s * h *
+		       sim__epoch_s(w->s));
+}
+
+static int prob_rates_init(struct sim *s, void **state, char *err,
+			   size_t errlen)
+{
+	struct prob_state *p;
+	struct rate_window *w;
+	double window_s = 10;
+	int ret = sim__param(s, "window_s", 0.2, 600, &window_s, err,
+			     errlen);
+
+	if (ret < 0)
+		return ret;
+	ret = prob_init(s, state, err, errlen);
+	if (ret)
+		return ret;
+	p = *state;
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		goto nomem;
+	p->rates = w;
+	w->s = s;
+	w->now = -1;
+	w->window_s = window_s;
+	if (sim__trace_writes(s)) {
+		w->cnt = calloc(sim__pages(s), sizeof(*w->cnt));
+		if (!w->cnt)
+			goto nomem;
+	}
+	planner__set_hazard_source(p->pl, rates_hazard, w);
+	return 0;
+nomem:
+	snprintf(err, errlen, "prob-rates: out of memory");
+	prob_free(p);
+	*state = NULL;
+	return -ENOMEM;
 }
 
 static int prob_clairvoyant_init(struct sim *s, void **state, char *err,
@@ -520,6 +621,18 @@ const struct sim_algo sim_algo_prob_clairvoyant = {
 	.summary = "prob's planner fed every page's true next write (a "
 		   "diagnostic, not a method)",
 	.init = prob_clairvoyant_init,
+	.epoch = prob_epoch,
+	.sync = prob_sync,
+	.fini = prob_fini,
+	.nr_tags = SIM_TAGS,
+	.tag_names = prob_tags,
+};
+
+const struct sim_algo sim_algo_prob_rates = {
+	.name = "prob-rates",
+	.summary = "prob's planner fed every page's true write rate around "
+		   "now (a diagnostic, not a method)",
+	.init = prob_rates_init,
 	.epoch = prob_epoch,
 	.sync = prob_sync,
 	.fini = prob_fini,
