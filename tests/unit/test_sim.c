@@ -1055,7 +1055,7 @@ static bool w_late_hot(unsigned int e, uint64_t p, unsigned int *s)
  * hot phase starts with the migration, the model has no record of it and
  * sends those pages in its first pass; the window sees it: fewer pages.
  * A broken window (no counts, or counts of the wrong pages) fails the
- * second. */
+ * second; a window that ends now (ahead=0) cannot see it coming. */
 static void test_rates_diagnostic(void)
 {
 	struct trace_epochs *tu = make_trace(4096, 100, 100000, w_uniform);
@@ -1090,6 +1090,17 @@ static void test_rates_diagnostic(void)
 		ASSERT_TRUE(r.converged && r.verified, "late: converges");
 		ASSERT_LE((double)r.pages_sent, 0.95 * (double)p.pages_sent,
 			  "late: the window sees the hot phase coming");
+		/* a window that ends now (a causal count) does not */
+		if (ASSERT_OK(run_p(l, &sim_algo_prob_rates, 2000, 0.3, 5,
+				    "prob-rates.ahead=0", &o), "causal")) {
+			printf("  late hot set, window in the past: %llu\n",
+			       (unsigned long long)o.pages_sent);
+			ASSERT_TRUE(o.converged && o.verified,
+				    "causal: converges");
+			ASSERT_LE(1.05 * (double)r.pages_sent,
+				  (double)o.pages_sent,
+				  "causal: the phase is seen only once it came");
+		}
 	}
 out:
 	sim_trace__free(u);

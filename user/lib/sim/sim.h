@@ -267,9 +267,11 @@ extern const struct sim_algo sim_algo_oracle;
  * predictions do. */
 extern const struct sim_algo sim_algo_prob_clairvoyant;
 /* prob's planner with every page's true write rate around now (its writes
- * in a window of the trace centred on now, past and future, over the
- * window) in place of the model's hazards: the best any predictor of
- * rates could do, without knowing when the writes come (sim_prob.c). */
+ * in a window of the trace around now, by default past and future, over
+ * the window) in place of the model's hazards: about the best a predictor
+ * of rates could do, without knowing when the writes come; with the
+ * window in the past only, what a causal count of each page's writes
+ * gives (sim_prob.c). */
 extern const struct sim_algo sim_algo_prob_rates;
 
 /* All algorithms, NULL-terminated, in the order reports use. */

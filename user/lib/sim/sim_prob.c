@@ -55,16 +55,19 @@
  * prob-rates, a diagnostic too. The same planner, with every dirty page's
  * hazard over h epochs taken as its true local write rate times the
  * horizon: lambda * h * epoch, lambda the page's writes in the trace
- * within window_s seconds centred on now (half before, half after; the
- * trace replays as the simulator replays it) over window_s. It knows how
+ * within window_s seconds around now (by default half before, half after;
+ * the trace replays as the simulator replays it) over window_s. It knows how
  * often each page is written around now, past and future, better than
  * any online estimate of rates can, and not when, but for what the counts
  * leak (a page with no write in the window's second half is clean for
  * that long): an optimistic bound for a predictor of rates. Its distance
  * to prob-clairvoyant is about what the timing of the writes is worth;
  * prob's distance to it, what the model loses on rates. Parameters:
- * prob's, named prob-rates.NAME, and prob-rates.window_s (default 10, 0.2
- * to 600).
+ * prob's, named prob-rates.NAME, prob-rates.window_s (default 10, 0.2 to
+ * 600) and prob-rates.ahead, the share of the window after now (default
+ * 0.5; 0: the window ends now, so the rates are those a causal estimator
+ * could count, each page's writes over the last window_s, and nothing of
+ * the future is read).
  */
 #include <errno.h>
 #include <math.h>
@@ -85,16 +88,17 @@ static const char *const prob_tags[SIM_TAGS] = {
 	"risk<0.95", "risk>=0.95", "address",
 };
 
-/* prob-rates: every page's writes within [now - window_s / 2, now +
- * window_s / 2] of trace time, kept by two cursors into the simulator's
- * write sequence as now advances. */
+/* prob-rates: every page's writes within [now - (1 - ahead) * window_s,
+ * now + ahead * window_s] of trace time, kept by two cursors into the
+ * simulator's write sequence as now advances. */
 struct rate_window {
 	const struct sim *s;
 	uint32_t *cnt;		/* per page */
 	uint64_t head;		/* the first write after the window */
 	uint64_t tail;		/* the first write in it */
-	double now;		/* the window's centre, -1 before any */
+	double now;		/* -1 before any */
 	double window_s;
+	double ahead;		/* the share of the window after now */
 };
 
 struct prob_state {
@@ -295,13 +299,13 @@ static void rate_window_move(struct rate_window *w)
 		return;
 	for (;; w->head++) {
 		sim__write_time(w->s, w->head, &pg, &t);
-		if (t > now + w->window_s / 2)
+		if (t > now + w->ahead * w->window_s)
 			break;
 		w->cnt[pg]++;
 	}
 	for (; w->tail < w->head; w->tail++) {
 		sim__write_time(w->s, w->tail, &pg, &t);
-		if (t >= now - w->window_s / 2)
+		if (t >= now - (1 - w->ahead) * w->window_s)
 			break;
 		w->cnt[pg]--;
 	}
@@ -325,10 +329,12 @@ static int prob_rates_init(struct sim *s, void **state, char *err,
 {
 	struct prob_state *p;
 	struct rate_window *w;
-	double window_s = 10;
+	double window_s = 10, ahead = 0.5;
 	int ret = sim__param(s, "window_s", 0.2, 600, &window_s, err,
 			     errlen);
 
+	if (ret >= 0)
+		ret = sim__param(s, "ahead", 0, 1, &ahead, err, errlen);
 	if (ret < 0)
 		return ret;
 	ret = prob_init(s, state, err, errlen);
@@ -342,6 +348,7 @@ static int prob_rates_init(struct sim *s, void **state, char *err,
 	w->s = s;
 	w->now = -1;
 	w->window_s = window_s;
+	w->ahead = ahead;
 	if (sim__trace_writes(s)) {
 		w->cnt = calloc(sim__pages(s), sizeof(*w->cnt));
 		if (!w->cnt)
