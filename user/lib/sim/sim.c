@@ -343,17 +343,16 @@ cleanup:
 	return ret;
 }
 
+double sim__now_s(const struct sim *s)
+{
+	return s->start + (double)s->slot * s->dt;
+}
+
 double sim__next_write_s(const struct sim *s, uint64_t p)
 {
 	if (!s->next_w || p >= s->pages || s->next_w[p] == UINT64_MAX)
 		return INFINITY;
-	return write_time(s, s->next_w[p]) -
-	       (s->start + (double)s->slot * s->dt);
-}
-
-double sim__now_s(const struct sim *s)
-{
-	return s->start + (double)s->slot * s->dt;
+	return write_time(s, s->next_w[p]) - sim__now_s(s);
 }
 
 void sim__write_time(const struct sim *s, uint64_t i, uint64_t *page,
