@@ -55,10 +55,25 @@ def diag(text):
         print(f"# {line}".rstrip(), flush=True)
 
 
+def _exit_on_term(signum, frame):
+    raise SystemExit(128 + signum)
+
+
+def die_with_parent():
+    """preexec_fn for a child that must not outlive the test program that
+    started it (a SIGKILL when its parent goes, even killed)."""
+    import ctypes
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
 class Harness:
     def __init__(self):
         self.passed = self.failed = self.skipped = 0
         self.failures = []
+        # SIGTERM unwinds like Ctrl-C: the tests' finally blocks stop
+        # their QEMUs and remove their folders
+        if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+            signal.signal(signal.SIGTERM, _exit_on_term)
         print(f"TAP version {tap_version()}", flush=True)
 
     def check(self, cond, what):
@@ -245,7 +260,8 @@ class QemuVM:
                 "-qmp", f"unix:{self.test_qmp_path},server=on,wait=off",
                 "-serial", f"file:{self.serial}", *extra]
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.PIPE, text=True)
+                                     stderr=subprocess.PIPE, text=True,
+                                     preexec_fn=die_with_parent)
         self.pid = self.proc.pid
         self.qmp = None
         try:
