@@ -59,11 +59,14 @@ def _exit_on_term(signum, frame):
     raise SystemExit(128 + signum)
 
 
-def die_with_parent():
-    """preexec_fn for a child that must not outlive the test program that
-    started it (a SIGKILL when its parent goes, even killed)."""
-    import ctypes
-    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+def dies_with_parent(sig):
+    """A preexec_fn for a child that must not outlive the test program
+    that started it, even killed: the child gets sig when its parent goes
+    (PR_SET_PDEATHSIG; start it from the main thread)."""
+    def preexec():
+        import ctypes
+        ctypes.CDLL(None, use_errno=True).prctl(1, sig)  # PR_SET_PDEATHSIG
+    return preexec
 
 
 class Harness:
@@ -259,9 +262,9 @@ class QemuVM:
                 "-qmp", f"unix:{self.qmp_path},server=on,wait=off",
                 "-qmp", f"unix:{self.test_qmp_path},server=on,wait=off",
                 "-serial", f"file:{self.serial}", *extra]
-        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.PIPE, text=True,
-                                     preexec_fn=die_with_parent)
+        self.proc = subprocess.Popen(
+            args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            text=True, preexec_fn=dies_with_parent(signal.SIGKILL))
         self.pid = self.proc.pid
         self.qmp = None
         try:
@@ -346,6 +349,9 @@ def on_running_guest(get_vm, run, what, tries=3):
 
 
 def start(args, **kw):
+    """A project tool, started with pipes; SIGTERM when the test goes (the
+    tools clean up after themselves on it)."""
+    kw.setdefault("preexec_fn", dies_with_parent(signal.SIGTERM))
     return subprocess.Popen(args, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, **kw)
 
