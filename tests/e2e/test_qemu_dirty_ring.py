@@ -29,13 +29,15 @@ The system QEMU's fate on the same guest is printed, not asserted.
 import atexit
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from harness import Harness, Skip, QemuVM, project_qemu  # noqa: E402
+from harness import (Harness, Skip, QemuVM, dies_with_parent,  # noqa: E402
+                     project_qemu)
 
 t = Harness()
 QEMU = project_qemu()
@@ -58,12 +60,10 @@ def need(qemu):
 def spinners():
     """One busy process per host CPU; each dies with this test (parent
     death signal) or after SPIN_S."""
-    code = ("import ctypes, signal, time\n"
-            "ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG\n"
-            f"end = time.time() + {SPIN_S}\n"
-            "while time.time() < end:\n"
-            "    pass\n")
-    return [subprocess.Popen([sys.executable, "-c", code])
+    code = (f"import time\nend = time.time() + {SPIN_S}\n"
+            "while time.time() < end:\n    pass\n")
+    return [subprocess.Popen([sys.executable, "-c", code],
+                             preexec_fn=dies_with_parent(signal.SIGKILL))
             for _ in range(os.cpu_count() or 1)]
 
 
