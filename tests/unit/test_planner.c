@@ -7,7 +7,8 @@
  * pages go in address order, then the rest by hazard; the stop follows
  * the objective; the guard falls back to QEMU's order when the plan is
  * behind its shadow and plans again when it caught up; non-convergence
- * is detected with advice. */
+ * is detected with advice, and a stalled plan holds back the pages
+ * written most often lately. */
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -722,6 +723,82 @@ out:
 	model__free(m);
 }
 
+/* Stalled: once a plan is not converging, a page's hazard is its recent
+ * write rate (recent.h) instead of the model's. The model here learns
+ * nothing; the planner is told of epochs in which the last 64 pages are
+ * written every time and 64 others every fourth time, and of 1000 pages
+ * sent per plan. The model's hazards leave the hot pages among the rest;
+ * once all 4096 pages stay dirty plan after plan past a first pass, the
+ * hot pages are the first held back (a page's hazard is then the larger
+ * of the model's and its rate's), and with stall_span_s 0 they are
+ * not. */
+static void test_stalled_rates(void)
+{
+	struct model_params mp;
+	struct model *m = NULL;
+	struct planner_params pp;
+	struct planner *pl = NULL;
+	struct plan *p = plan__new(PAGES);
+	struct planner_feedback fb = { .duration_s = 1, .pages_sent = 1000 };
+	uint64_t dirty[WORDS], bm[WORDS];
+	unsigned int e, i, span, held, held_warm;
+	bool stalled;
+
+	model_params__default(&mp, PAGES, 4096, 0.1);
+	m = model__new(&mp);
+	if (!ASSERT_NOT_NULL(m, "model") || !ASSERT_NOT_NULL(p, "plan"))
+		goto out;
+	for (i = 0; i < WORDS; i++)
+		dirty[i] = ~0ULL;
+	for (span = 0; span < 2; span++) {
+		planner_params__default(&pp, PAGES, 4096, 0.3, 0.1,
+					1000 * 4096.0);
+		pp.handover = 1;	/* the shadow sees too few writes */
+		if (!span)
+			pp.stall_span_s = 0;
+		pl = planner__new(&pp, m);
+		if (!ASSERT_NOT_NULL(pl, "planner"))
+			goto out;
+		stalled = false;
+		for (e = 0; e < 40 && !stalled; e++) {
+			memset(bm, 0, sizeof(bm));
+			for (i = PAGES - 64; i < PAGES; i++)
+				set_bit(bm, i);
+			if (e % 4 == 0)
+				for (i = 1000; i < 1064; i++)
+					set_bit(bm, i);
+			planner__epoch(pl, bm, 0.1);
+			ASSERT_OK(planner__plan(pl, dirty, p), "plan");
+			check_partition(p, dirty);
+			/* not before a first pass is over */
+			stalled = !p->converging && e >= PAGES / 1000;
+			ASSERT_OK(planner__feedback(pl, &fb), "feedback");
+		}
+		if (!ASSERT_TRUE(stalled, "all pages dirty: a stall"))
+			goto out;
+		ASSERT_OK(planner__plan(pl, dirty, p), "plan after the stall");
+		check_partition(p, dirty);
+		for (i = PAGES - 64, held = 0; i < PAGES; i++)
+			held += test_bit(p->risky, i);
+		for (i = 1000, held_warm = 0; i < 1064; i++)
+			held_warm += test_bit(p->risky, i);
+		printf("  stall_span_s %g: %u of 64 hot and %u of 64 warm "
+		       "pages held back (of %llu)\n", pp.stall_span_s, held,
+		       held_warm, (unsigned long long)p->nr_risky);
+		if (span) {
+			ASSERT_EQ(held, 64, "the hot pages held back");
+		} else {
+			ASSERT_TRUE(held < 64, "the model alone cannot tell");
+		}
+		planner__free(pl);
+		pl = NULL;
+	}
+out:
+	plan__free(p);
+	planner__free(pl);
+	model__free(m);
+}
+
 static void test_rejects(void)
 {
 	struct model *m = trained();
@@ -764,6 +841,7 @@ int main(void)
 	RUN_TEST(test_guard);
 	RUN_TEST(test_handover);
 	RUN_TEST(test_nonconvergence);
+	RUN_TEST(test_stalled_rates);
 	RUN_TEST(test_rejects);
 	return harness_finish();
 }

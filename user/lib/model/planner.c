@@ -15,6 +15,7 @@
 #include "util/median.h"
 #include "live/forecast.h"
 #include "planner.h"
+#include "recent.h"
 #include "renewal.h"
 #include "shadow.h"
 
@@ -57,6 +58,8 @@ struct planner {
 	struct model *m;
 	planner_hazard_fn hz_fn;	/* NULL: the model's hazards */
 	void *hz_ctx;
+	struct recent *rc;	/* write counts of the last epochs (Stalled) */
+	bool stalled;		/* a plan found no progress: rates from rc */
 	uint64_t words, last_mask;
 	double mu, sd;		/* bandwidth estimate (planner.h) */
 	double bw[PLANNER_BW_SAMPLES];	/* its last measurements (ring) */
@@ -169,6 +172,7 @@ void planner_params__default(struct planner_params *p, uint64_t pages,
 	p->polish = 1;
 	p->max_iters = 1000;
 	p->edge = 0.75;
+	p->stall_span_s = 10;
 }
 
 static bool finite_pos(double x)
@@ -252,7 +256,9 @@ static bool params_ok(const struct planner_params *p,
 	       in01(p->leak_weight) &&
 	       isfinite(p->min_gain) && p->min_gain >= 0 && p->min_gain < 1 &&
 	       isfinite(p->trade) && p->trade >= 0 && p->polish <= 100 &&
-	       p->max_iters >= 1 && (unsigned int)p->objective <= PLANNER_DOWNTIME;
+	       p->max_iters >= 1 && (unsigned int)p->objective <= PLANNER_DOWNTIME &&
+	       isfinite(p->stall_span_s) && p->stall_span_s >= 0 &&
+	       p->stall_span_s <= 3600;
 }
 
 struct planner *planner__new(const struct planner_params *p, struct model *m)
@@ -278,16 +284,24 @@ struct planner *planner__new(const struct planner_params *p, struct model *m)
 		errno = ENOMEM;
 		return NULL;
 	}
-	{
-		pl->sh = shadow__new(p->pages);
-		if (!pl->sh) {
-			free(pl->below);
-			free(pl);
-			errno = ENOMEM;
-			return NULL;
-		}
+	pl->sh = shadow__new(p->pages);
+	if (!pl->sh)
+		goto nomem;
+	if (p->stall_span_s > 0) {
+		double span = round(p->stall_span_s / p->epoch_s);
+
+		pl->rc = recent__new(p->pages, span < 1 ? 1 :
+					       span > RECENT_SPAN_MAX ?
+					       RECENT_SPAN_MAX :
+					       (unsigned int)span);
+		if (!pl->rc)
+			goto nomem;
 	}
 	return pl;
+nomem:
+	planner__free(pl);
+	errno = ENOMEM;
+	return NULL;
 }
 
 void planner__free(struct planner *pl)
@@ -297,6 +311,7 @@ void planner__free(struct planner *pl)
 	free(pl->bk);
 	free(pl->below);
 	shadow__free(pl->sh);
+	recent__free(pl->rc);
 	free(pl);
 }
 
@@ -320,7 +335,8 @@ uint64_t planner__fallbacks(const struct planner *pl)
 
 /* The hazards over the prepared horizon (pl->hzn) of the pages of word w
  * set in mask, into out: the model's (model__horizon_word, whose `below`
- * for the next word it returns), or the hazard source's when one is set
+ * for the next word it returns), the recent write rates' once the
+ * migration stalled (Stalled), or the hazard source's when one is set
  * (planner__set_hazard_source). */
 static uint64_t word_hz(const struct planner *pl, uint64_t w, uint64_t mask,
 			uint64_t below, float *out)
@@ -333,6 +349,13 @@ static uint64_t word_hz(const struct planner *pl, uint64_t w, uint64_t mask,
 			unsigned int j = __builtin_ctzll(x);
 
 			out[j] = pl->hz_fn(pl->hz_ctx, w * 64 + j, pl->hzn.h);
+		}
+	else if (pl->stalled && pl->rc)
+		for (x = mask; x; x &= x - 1) {
+			unsigned int j = __builtin_ctzll(x);
+
+			out[j] = fmaxf(out[j], (float)(recent__rate(pl->rc,
+							w * 64 + j) * pl->hzn.h));
 		}
 	return below;
 }
@@ -394,7 +417,11 @@ void planner__epoch(struct planner *pl, const uint64_t *written,
 {
 	double n;
 
-	if (!pl->sh || !written)
+	if (!written)
+		return;
+	if (pl->rc)
+		recent__add(pl->rc, written);
+	if (!pl->sh)
 		return;
 	/* the link kept sending during the epoch: so does the shadow, up
 	 * to a window ahead of the sends reported */
@@ -627,8 +654,13 @@ static void plan_measure(struct planner *pl, struct plan_ctx *c,
 	out->bandwidth_sd = pl->sd;
 	out->bandwidth_lo = c->lo;
 	note_progress(pl, c->r, c->budget, out);
-	if (!out->converging)
+	if (!out->converging) {
 		advise(pl, c->r, out);
+		/* not while a first pass is under way: over a large memory
+		 * it falls by less than the progress test asks */
+		if (pl->sent >= pl->p.pages)
+			pl->stalled = true;
+	}
 }
 
 /* Phase 2: the horizon, the hazard of every dirty page over it (the

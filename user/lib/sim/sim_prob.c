@@ -207,6 +207,9 @@ static int prob_params(struct sim *s, struct model_params *mp,
 	if (ret >= 0)
 		ret = sim__param(s, "max_horizon", 1, 65536, &pp->max_horizon,
 				 err, errlen);
+	if (ret >= 0)
+		ret = sim__param(s, "stall_span_s", 0, 3600, &pp->stall_span_s,
+				 err, errlen);
 	if (ret < 0)
 		return ret;
 	mp->neigh = (unsigned int)neigh;
@@ -507,14 +510,15 @@ static void log_plan(struct prob_state *p, uint64_t fresh)
 	fprintf(sim__config(p->s)->log, "prob: plan %llu: %s; dirty %llu, "
 		"budget %llu, window %llu, held back %llu, horizon %.1f "
 		"epochs, expected next %.0f, fresh %llu, leak %.0f/s, regret "
-		"%lld: %s\n",
+		"%lld%s: %s\n",
 		(unsigned long long)pl->iteration,
 		pl->action == PLAN_STOP ? "stop" : "send",
 		(unsigned long long)pl->dirty, (unsigned long long)pl->budget,
 		(unsigned long long)pl->window,
 		(unsigned long long)pl->nr_risky, pl->horizon_epochs,
 		pl->expected_next, (unsigned long long)fresh,
-		planner__leak(p->pl), (long long)pl->regret, pl->reason);
+		planner__leak(p->pl), (long long)pl->regret,
+		pl->converging ? "" : ", not converging", pl->reason);
 }
 
 static int prob_sync(void *state, const struct sim_sync *v,
