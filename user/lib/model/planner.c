@@ -172,7 +172,7 @@ void planner_params__default(struct planner_params *p, uint64_t pages,
 	p->polish = 1;
 	p->max_iters = 1000;
 	p->edge = 0.75;
-	p->stall_span_s = 10;
+	p->stall_span_s = 20;
 }
 
 static bool finite_pos(double x)
@@ -288,12 +288,12 @@ struct planner *planner__new(const struct planner_params *p, struct model *m)
 	if (!pl->sh)
 		goto nomem;
 	if (p->stall_span_s > 0) {
-		double span = round(p->stall_span_s / p->epoch_s);
+		double half = round(p->stall_span_s / p->epoch_s / 2);
 
-		pl->rc = recent__new(p->pages, span < 1 ? 1 :
-					       span > RECENT_SPAN_MAX ?
-					       RECENT_SPAN_MAX :
-					       (unsigned int)span);
+		pl->rc = recent__new(p->pages, half < 1 ? 1 :
+					       half > RECENT_HALF_MAX ?
+					       RECENT_HALF_MAX :
+					       (unsigned int)half);
 		if (!pl->rc)
 			goto nomem;
 	}

@@ -235,17 +235,20 @@
  * of pages was sent (a first pass over a large memory falls by less than
  * the progress test asks) to the end of the migration (stall_span_s > 0),
  * a page's hazard over the horizon is the larger of the model's and its
- * recent write rate times the horizon: the epochs in which it was written
- * over the last stall_span_s (recent.h), per epoch. The model predicts when
+ * recent write rate times the horizon: the share of the epochs of about
+ * the last stall_span_s in which it was written (recent.h: a count that
+ * halves every stall_span_s / 2). The model predicts when
  * a page is written next; once the dirty set no longer shrinks, the pages
  * written most often decide whether it ever fits the budget, and a plain
- * count ranks those where the model's timing does not. On the tuning
- * split (k = 1, 1.5, 2, 3; 16, 64, 256 MiB/s) it changed 18 of 147 cases:
- * prob/qemu pages 0.362 -> 0.144, 0.154 -> 0.116, 0.109 -> 0.077 where
- * only prob converges, 1.023 -> 1.005 on the one case more than 2 % worse
- * than qemu, up by at most 0.115 elsewhere (a scan at 16 MiB/s, 0.542 ->
- * 0.657); the rate alone instead of the larger of the two, or from the
- * first stall on, made 2 and 3 cases more than 2 % worse than qemu.
+ * count ranks those where the model's timing does not. Chosen on the
+ * tuning split (k = 1, 1.5, 2, 3; 16, 64, 256 MiB/s), where it changed 16
+ * of 147 cases: prob/qemu pages 0.362 -> 0.095, 0.154 -> 0.115, 0.109 ->
+ * 0.077 where only prob converges, 1.023 -> 1.005 on the one case more
+ * than 2 % worse than qemu, up by at most 0.117 elsewhere (a scan at 16
+ * MiB/s, 0.542 -> 0.659, still far under qemu). The rate alone instead
+ * of the larger of the two, or from the first stall on (during a first
+ * pass), made 2 and 3 cases more than 2 % worse than qemu, and a count
+ * over 10 s left the one as it was.
  */
 #ifndef PRECOPY_PLANNER_H
 #define PRECOPY_PLANNER_H
@@ -310,9 +313,10 @@ struct planner_params {
 	double edge;		/* [0, 1] (0.75): near the budget, iterations
 				 * of the excess, at least (1 - edge) of a
 				 * window (see Window); 0: full windows */
-	double stall_span_s;	/* seconds of writes counted for the rates
-				 * of a stalled migration (Stalled), [0,
-				 * 3600] (10; at most 255 epochs); 0: the
+	double stall_span_s;	/* the rates of a stalled migration (Stalled)
+				 * count writes over about this many seconds
+				 * (their counts halve every half of it, at
+				 * most 127 epochs), [0, 3600] (20); 0: the
 				 * model's hazards throughout */
 };
 

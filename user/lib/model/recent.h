@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * recent.h - every page's write rate over the last few seconds: the number
- * of the last `span` epochs in which it was written, a causal count kept
- * over a ring of the epochs' write bitmaps.
+ * recent.h - every page's write rate over the last few seconds: a causal
+ * count of the epochs in which it was written, which halves every `half`
+ * epochs (so an epoch weighs half as much `half` epochs later).
  *
  * The planner reads it once a migration stalls (planner.h, "Stalled"):
  * where pre-copy does not converge, the pages to keep for the
@@ -10,32 +10,38 @@
  * timing; `precopy-sim --algo prob-rates --param prob-rates.ahead=0`, a
  * count of the same kind, converged on cases where the model did not.
  *
- * Cost: span bitmaps and one byte per page; recent__add O(words + bits
- * set in the epoch entering and in the one leaving).
+ * The rate is the count over the epochs' weight decayed the same way:
+ * for a page written in each epoch with probability r it is r in
+ * expectation, a little below (the halving rounds a count down; a write
+ * counts 254 / (2 * half), so that the rounding is small against the
+ * counts).
+ *
+ * Cost: one byte per page; recent__add O(words + bits set), and every
+ * `half` epochs a pass over the counts (O(pages / 8) word operations).
  */
 #ifndef PRECOPY_RECENT_H
 #define PRECOPY_RECENT_H
 
 #include <stdint.h>
 
-#define RECENT_SPAN_MAX 255	/* epochs: the counts are bytes */
+#define RECENT_HALF_MAX 127	/* epochs: counts stay under 2 * half */
 
 struct recent;
 
-/* Counts over the last `span` epochs (1..RECENT_SPAN_MAX) of `pages`
- * pages. Returns NULL with errno EINVAL (span or pages out of range,
- * pages over 2^40) or ENOMEM. */
-struct recent *recent__new(uint64_t pages, unsigned int span);
+/* Counts of `pages` pages halving every `half` epochs (1..RECENT_HALF_MAX).
+ * Returns NULL with errno EINVAL (half or pages out of range, pages over
+ * 2^40) or ENOMEM. */
+struct recent *recent__new(uint64_t pages, unsigned int half);
 
 /* Free; NULL is ignored. */
 void recent__free(struct recent *r);
 
 /* One epoch's written pages (bitmap of (pages + 63) / 64 words; bits past
- * `pages` ignored): the oldest epoch of the span leaves. Can't fail. */
+ * `pages` ignored). Can't fail. */
 void recent__add(struct recent *r, const uint64_t *written);
 
-/* Writes per epoch of page `page` over the epochs seen, at most the span
- * (0 before any epoch, or for a page past the end). */
+/* Writes per epoch of page `page` lately, in [0, 1] (0 before any epoch,
+ * or for a page past the end). */
 double recent__rate(const struct recent *r, uint64_t page);
 
 #endif /* PRECOPY_RECENT_H */
