@@ -59,7 +59,7 @@ struct planner {
 	planner_hazard_fn hz_fn;	/* NULL: the model's hazards */
 	void *hz_ctx;
 	struct recent *rc;	/* write counts of the last epochs (Stalled) */
-	bool stalled;		/* a plan found no progress: rates from rc */
+	bool stalled;		/* a plan found no progress: rc's rates too */
 	uint64_t words, last_mask;
 	double mu, sd;		/* bandwidth estimate (planner.h) */
 	double bw[PLANNER_BW_SAMPLES];	/* its last measurements (ring) */
@@ -335,9 +335,9 @@ uint64_t planner__fallbacks(const struct planner *pl)
 
 /* The hazards over the prepared horizon (pl->hzn) of the pages of word w
  * set in mask, into out: the model's (model__horizon_word, whose `below`
- * for the next word it returns), the recent write rates' once the
- * migration stalled (Stalled), or the hazard source's when one is set
- * (planner__set_hazard_source). */
+ * for the next word it returns), once the migration stalled the larger
+ * of that and the recent write rate's (Stalled), or the hazard source's
+ * when one is set (planner__set_hazard_source). */
 static uint64_t word_hz(const struct planner *pl, uint64_t w, uint64_t mask,
 			uint64_t below, float *out)
 {
