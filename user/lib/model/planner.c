@@ -68,6 +68,7 @@ struct planner {
 	bool leak_known;
 	uint64_t iter;
 	uint64_t rhist[RHIST];	/* R at the last RHIST syncs (ring) */
+	uint64_t shist[RHIST];	/* `sent` at the same syncs (ring) */
 	uint64_t rmin_old;	/* smallest R before those */
 	unsigned int polished;	/* iterations granted for the downtime */
 	/* the guard: stock QEMU replayed on the same writes and sends */
@@ -591,25 +592,41 @@ static int plan_nomem(struct plan *out)
 	return -ENOMEM;
 }
 
+/* Progress (planner.h, "Non-convergence"): out->converging is false when
+ * R is over the budget and, over the last RHIST syncs, the smallest R fell
+ * by less than 5 % of the smallest before them and by less than half of
+ * the pages sent meanwhile (by nothing if none were sent); or after
+ * max_iters iterations. */
 static void note_progress(struct planner *pl, uint64_t r, uint64_t budget,
 			  struct plan *out)
 {
-	uint64_t slot = (pl->iter - 1) % RHIST, minr = UINT64_MAX;
+	uint64_t slot = (pl->iter - 1) % RHIST, minr = UINT64_MAX, sent_old;
+	double fall;
 	unsigned int i;
 
 	if (pl->iter > RHIST && pl->rhist[slot] < pl->rmin_old)
 		pl->rmin_old = pl->rhist[slot];
+	sent_old = pl->shist[slot];	/* `sent` RHIST syncs ago */
 	pl->rhist[slot] = r;
+	pl->shist[slot] = pl->sent;
 	for (i = 0; i < RHIST && i < pl->iter; i++)
 		if (pl->rhist[i] < minr)
 			minr = pl->rhist[i];
 	out->converging = true;
 	if (r <= budget)
 		return;
-	if (pl->iter > pl->p.max_iters ||
-	    (pl->iter > RHIST && pl->rmin_old != UINT64_MAX &&
-	     (double)minr > 0.95 * (double)pl->rmin_old))
+	if (pl->iter > pl->p.max_iters) {
 		out->converging = false;
+		return;
+	}
+	if (pl->iter <= RHIST || pl->rmin_old == UINT64_MAX)
+		return;
+	fall = (double)pl->rmin_old - (double)minr;
+	if (fall >= 0.05 * (double)pl->rmin_old)
+		return;
+	if (pl->sent > sent_old && fall >= 0.5 * (double)(pl->sent - sent_old))
+		return;
+	out->converging = false;
 }
 
 /* The bandwidth estimate less k of its sd, at least a quarter of it
@@ -656,8 +673,8 @@ static void plan_measure(struct planner *pl, struct plan_ctx *c,
 	note_progress(pl, c->r, c->budget, out);
 	if (!out->converging) {
 		advise(pl, c->r, out);
-		/* not while a first pass is under way: over a large memory
-		 * it falls by less than the progress test asks */
+		/* not before a RAM's worth was sent (planner.h,
+		 * "Stalled") */
 		if (pl->sent >= pl->p.pages)
 			pl->stalled = true;
 	}
