@@ -75,7 +75,7 @@ static void fill(uint64_t *bm, uint64_t pages, int shape, int k)
 
 struct figure {
 	double update, plan, pass;	/* ns per page */
-	double model_bpp, plan_bpp;
+	double model_bpp, planner_bpp, plan_bpp;
 	uint64_t sent;
 };
 
@@ -131,7 +131,8 @@ static int measure(uint64_t pages, int shape, int warm, int reps,
 	f->plan = median(tp, reps) / pages;
 	f->pass = median(tb, reps) / pages;
 	f->model_bpp = model__bytes_per_page(m);
-	f->plan_bpp = (words * 8.0 + plan->cap * 8.0) / pages;
+	f->planner_bpp = planner__bytes_per_page(pl);
+	f->plan_bpp = plan__bytes_per_page(plan);
 	f->sent = plan->nr_send + (x == 1);	/* keep x alive */
 	ret = 0;
 cleanup:
@@ -168,7 +169,7 @@ int main(int argc, char **argv)
 			rc = 0;	/* reported, not a failure: shared machine */
 	}
 	printf("bench scaling (random 5%%): pages, total ns/page, ms/epoch, "
-	       "model bytes/page, plan bytes/page\n");
+	       "model, planner and plan bytes/page\n");
 	for (mi = 1; mi <= max_mi; mi *= 4) {
 		int reps = mi >= 64 ? 3 : 5;
 
@@ -178,10 +179,11 @@ int main(int argc, char **argv)
 			break;
 		}
 		printf("bench scaling %4llu Mi pages (%5.0f GiB): %.2f ns/page, "
-		       "%7.1f ms/epoch, model %.3f B/page, plan %.3f B/page\n",
+		       "%7.1f ms/epoch, model %.3f B/page, planner %.3f B/page, "
+		       "plan %.3f B/page\n",
 		       (unsigned long long)mi, mi * 4.0, f.update + f.plan,
 		       (f.update + f.plan) * (mi << 20) / 1e6, f.model_bpp,
-		       f.plan_bpp);
+		       f.planner_bpp, f.plan_bpp);
 	}
 	return rc;
 }

@@ -329,6 +329,24 @@ double planner__leak(const struct planner *pl)
 	return pl->leak_known ? pl->leak : -1;
 }
 
+double planner__bytes_per_page(const struct planner *pl)
+{
+	double bytes = 3.0 * (double)pl->words * 8 +	/* below, shadow */
+		       2.0 * (double)pl->bk_cap;	/* levels */
+
+	if (pl->rc)
+		bytes += (double)pl->words * 64;	/* recent counts */
+	return pl->p.pages ? bytes / (double)pl->p.pages : 0;
+}
+
+double plan__bytes_per_page(const struct plan *p)
+{
+	double words = (double)((p->pages + 63) / 64);
+
+	return p->pages ? (2 * words * 8 + (double)p->cap * sizeof(*p->send)) /
+			  (double)p->pages : 0;
+}
+
 uint64_t planner__fallbacks(const struct planner *pl)
 {
 	return pl->fallbacks;

@@ -439,6 +439,17 @@ void planner__bandwidth(const struct planner *pl, double *mu, double *sd);
 /* The leak estimate (fresh pages per second), or -1 before any. */
 double planner__leak(const struct planner *pl);
 
+/* The planner's own memory per guest page, in bytes, as now allocated:
+ * the held-back bitmap, the shadow QEMU's two bitmaps, the recent write
+ * counts (Stalled) and the levels of the dirty pages (grown to the
+ * largest R planned). Not the model's (model__bytes_per_page()) nor a
+ * plan's (plan__bytes_per_page()). */
+double planner__bytes_per_page(const struct planner *pl);
+
+/* A plan's memory per guest page, in bytes: its two bitmaps and its send
+ * list as now allocated. */
+double plan__bytes_per_page(const struct plan *p);
+
 /* Plans made as fallbacks so far (see Guard). */
 uint64_t planner__fallbacks(const struct planner *pl);
 
