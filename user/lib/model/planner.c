@@ -331,12 +331,15 @@ double planner__leak(const struct planner *pl)
 
 double planner__bytes_per_page(const struct planner *pl)
 {
-	double bytes = 3.0 * (double)pl->words * 8 +	/* below, shadow */
-		       2.0 * (double)pl->bk_cap;	/* levels */
+	double bpp = ((double)pl->words * sizeof(*pl->below) +
+		      (double)pl->bk_cap * sizeof(*pl->bk)) /
+		     (double)pl->p.pages;
 
+	if (pl->sh)
+		bpp += shadow__bytes_per_page(pl->sh);
 	if (pl->rc)
-		bytes += (double)pl->words * 64;	/* recent counts */
-	return pl->p.pages ? bytes / (double)pl->p.pages : 0;
+		bpp += recent__bytes_per_page(pl->rc);
+	return bpp;
 }
 
 double plan__bytes_per_page(const struct plan *p)
@@ -637,7 +640,7 @@ static void note_progress(struct planner *pl, uint64_t r, uint64_t budget,
 		out->converging = false;
 		return;
 	}
-	if (pl->iter <= RHIST || pl->rmin_old == UINT64_MAX)
+	if (pl->iter <= RHIST)	/* rmin_old is set from here on */
 		return;
 	fall = (double)pl->rmin_old - (double)minr;
 	if (fall >= 0.05 * (double)pl->rmin_old)

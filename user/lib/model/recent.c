@@ -65,6 +65,11 @@ static void halve(struct recent *r)
 	r->weight /= 2;
 }
 
+double recent__bytes_per_page(const struct recent *r)
+{
+	return (double)r->words * 64 / (double)r->pages;
+}
+
 void recent__add(struct recent *r, const uint64_t *written)
 {
 	uint64_t w, x;

@@ -36,6 +36,9 @@ struct recent *recent__new(uint64_t pages, unsigned int half);
 /* Free; NULL is ignored. */
 void recent__free(struct recent *r);
 
+/* Bytes of state per page (its count, padded to whole words). */
+double recent__bytes_per_page(const struct recent *r);
+
 /* One epoch's written pages (bitmap of (pages + 63) / 64 words; bits past
  * `pages` ignored). Can't fail. */
 void recent__add(struct recent *r, const uint64_t *written);

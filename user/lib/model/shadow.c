@@ -16,6 +16,11 @@ struct shadow {
 	bool stopped;
 };
 
+double shadow__bytes_per_page(const struct shadow *sh)
+{
+	return 2.0 * (double)sh->words * sizeof(uint64_t) / (double)sh->pages;
+}
+
 struct shadow *shadow__new(uint64_t pages)
 {
 	struct shadow *sh;

@@ -41,6 +41,9 @@ void shadow__write(struct shadow *sh, const uint64_t *bm);
  * `budget`. Can't fail. */
 void shadow__send(struct shadow *sh, uint64_t n, uint64_t budget);
 
+/* Bytes of state per page (its two bitmaps). */
+double shadow__bytes_per_page(const struct shadow *sh);
+
 /* Pages sent live so far. */
 uint64_t shadow__sent(const struct shadow *sh);
 
