@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "harness.h"
+#include "model/link_estimate.h"
 #include "model/planner.h"
 
 #define PAGES 4096
@@ -243,7 +244,7 @@ static void test_window_follows_bandwidth(void)
 	 * estimate nor the window, budget and their caution. */
 	fb.bandwidth = 0;
 	fb.pages_sent = 2000;
-	for (i = 0; i < PLANNER_BW_SAMPLES; i++)
+	for (i = 0; i < LINK_BW_SAMPLES; i++)
 		ASSERT_OK(planner__feedback(pl, &fb), "feedback");
 	fb.bandwidth = 2000.0 * 4096 / 75;
 	for (i = 0; i < 4; i++)

@@ -12,17 +12,15 @@
 #include <string.h>
 
 #include "util/bitops.h"
-#include "util/median.h"
 #include "live/forecast.h"
+#include "link_estimate.h"
 #include "planner.h"
+#include "progress.h"
 #include "recent.h"
 #include "renewal.h"
 #include "shadow.h"
 
-#define RHIST 8			/* syncs looked at for progress */
 #define LEAK_ALPHA 0.3		/* EWMA weight of a leak measurement */
-#define RATE_ITERS 16		/* iterations kept for the page rate */
-#define RATE_SPAN_S 0.5		/* the page rate spans at least this */
 
 /* Hazard levels: a page's hazard over the horizon, 16 levels per octave
  * from 2^-40 (level 0: below) to 2^24, read off the float's bits. */
@@ -61,23 +59,15 @@ struct planner {
 	struct recent *rc;	/* write counts of the last epochs (Stalled) */
 	bool stalled;		/* a plan found no progress: rc's rates too */
 	uint64_t words, last_mask;
-	double mu, sd;		/* bandwidth estimate (planner.h) */
-	double bw[PLANNER_BW_SAMPLES];	/* its last measurements (ring) */
-	unsigned int nbw, bwnext;
+	struct link_estimate link;	/* bandwidth and page rate */
 	double leak;		/* fresh pages per second (EWMA) */
 	bool leak_known;
 	uint64_t iter;
-	uint64_t rhist[RHIST];	/* R at the last RHIST syncs (ring) */
-	uint64_t shist[RHIST];	/* `sent` at the same syncs (ring) */
-	uint64_t rmin_old;	/* smallest R before those */
+	struct progress progress;	/* the non-convergence test */
 	unsigned int polished;	/* iterations granted for the downtime */
 	/* the guard: stock QEMU replayed on the same writes and sends */
 	struct shadow *sh;
 	uint64_t sent;		/* live pages sent, from feedback */
-	/* the pages and durations of the last RATE_ITERS iterations (ring) */
-	uint64_t rate_pages[RATE_ITERS];
-	double rate_s[RATE_ITERS];
-	unsigned int rate_next, nrate;
 	double carry;		/* shadow sends owed for elapsed time */
 	uint64_t budget;	/* of the last plan */
 	uint64_t window;	/* of the last plan */
@@ -277,8 +267,8 @@ struct planner *planner__new(const struct planner_params *p, struct model *m)
 	pl->m = m;
 	pl->words = model__words(m);
 	pl->last_mask = last_word_mask(p->pages);
-	pl->mu = p->bandwidth;
-	pl->rmin_old = UINT64_MAX;
+	link_estimate__init(&pl->link, p->bandwidth);
+	progress__init(&pl->progress);
 	pl->below = calloc(pl->words, sizeof(*pl->below));
 	if (!pl->below) {
 		free(pl);
@@ -319,9 +309,9 @@ void planner__free(struct planner *pl)
 void planner__bandwidth(const struct planner *pl, double *mu, double *sd)
 {
 	if (mu)
-		*mu = pl->mu;
+		*mu = pl->link.mu;
 	if (sd)
-		*sd = pl->sd;
+		*sd = pl->link.sd;
 }
 
 double planner__leak(const struct planner *pl)
@@ -448,7 +438,7 @@ void planner__epoch(struct planner *pl, const uint64_t *written,
 	/* the link kept sending during the epoch: so does the shadow, up
 	 * to a window ahead of the sends reported */
 	if (pl->iter && isfinite(length_s) && length_s > 0) {
-		pl->carry += length_s * pl->mu / pl->p.page_size;
+		pl->carry += length_s * pl->link.mu / pl->p.page_size;
 		n = floor(pl->carry);
 		if (shadow__sent(pl->sh) + n > pl->sent + pl->window)
 			n = (double)(pl->sent + pl->window) -
@@ -461,42 +451,6 @@ void planner__epoch(struct planner *pl, const uint64_t *written,
 	shadow__write(pl->sh, written);
 }
 
-/* The rate pages went out at lately (pages/s; 0 before any): the pages
- * the last iterations sent over their durations, the newest first, as
- * many as span RATE_SPAN_S (or all kept). A single iteration's is
- * unsteady: a window of 204 pages leaves in 2 ms when QEMU's rate
- * limiter has room at the start of its period, and the next waits. */
-static double page_rate(const struct planner *pl)
-{
-	double pages = 0, s = 0;
-	unsigned int i, k;
-
-	for (i = 0; i < pl->nrate && s < RATE_SPAN_S; i++) {
-		k = (pl->rate_next + RATE_ITERS - 1 - i) % RATE_ITERS;
-		pages += (double)pl->rate_pages[k];
-		s += pl->rate_s[k];
-	}
-	return s > 0 ? pages / s : 0;
-}
-
-/* Add measurement x (bytes/s, > 0): mu and sd from the last
- * PLANNER_BW_SAMPLES (planner.h, "Bandwidth"). */
-static void bandwidth_add(struct planner *pl, double x)
-{
-	double v[PLANNER_BW_SAMPLES];
-	unsigned int i;
-
-	pl->bw[pl->bwnext] = x;
-	pl->bwnext = (pl->bwnext + 1) % PLANNER_BW_SAMPLES;
-	if (pl->nbw < PLANNER_BW_SAMPLES)
-		pl->nbw++;
-	memcpy(v, pl->bw, pl->nbw * sizeof(v[0]));
-	pl->mu = median_double(v, pl->nbw);
-	for (i = 0; i < pl->nbw; i++)
-		v[i] = fabs(pl->bw[i] - pl->mu);
-	pl->sd = PLANNER_MAD_TO_SD * median_double(v, pl->nbw);
-}
-
 int planner__feedback(struct planner *pl, const struct planner_feedback *fb)
 {
 	double x;
@@ -505,20 +459,14 @@ int planner__feedback(struct planner *pl, const struct planner_feedback *fb)
 	    fb->bandwidth < 0)
 		return -EINVAL;
 	note_fresh(pl, fb);
-	if (fb->pages_sent) {
-		pl->rate_pages[pl->rate_next] = fb->pages_sent;
-		pl->rate_s[pl->rate_next] = fb->duration_s;
-		pl->rate_next = (pl->rate_next + 1) % RATE_ITERS;
-		if (pl->nrate < RATE_ITERS)
-			pl->nrate++;
-	}
+	link_estimate__add_iteration(&pl->link, fb->pages_sent,
+				     fb->duration_s);
 	pl->sent += fb->pages_sent;
 	shadow_catch_up(pl);
 	x = fb->bandwidth;
 	if (!x)
 		x = (double)fb->pages_sent * pl->p.page_size / fb->duration_s;
-	if (x > 0 && isfinite(x))
-		bandwidth_add(pl, x);
+	link_estimate__add_bandwidth(&pl->link, x);
 	return 0;
 }
 
@@ -553,7 +501,7 @@ static void advise(const struct planner *pl, uint64_t r, struct plan *out)
 	struct forecast_input in = {
 		.ram_pages = r ? r : 1,
 		.page_size = pl->p.page_size,
-		.bandwidth = pl->mu,
+		.bandwidth = pl->link.mu,
 		.downtime_limit = pl->p.downtime_limit_s,
 	};
 	struct forecast f;
@@ -565,7 +513,7 @@ static void advise(const struct planner *pl, uint64_t r, struct plan *out)
 	ws_curve_of(pl, &in.ws, 1);
 	if (forecast__qemu(&in, &f))
 		return;
-	out->need_bandwidth = f.converges ? pl->mu : f.needed_bandwidth;
+	out->need_bandwidth = f.converges ? pl->link.mu : f.needed_bandwidth;
 	if (f.converges)
 		return;
 	/* Throttling by x stretches the curve in time: W'(t) = W((1-x) t). */
@@ -614,47 +562,14 @@ static int plan_nomem(struct plan *out)
 }
 
 /* Progress (planner.h, "Non-convergence"): out->converging is false when
- * R is over the budget and, over the last RHIST syncs, the smallest R fell
- * by less than 5 % of the smallest before them and by less than half of
- * the pages sent meanwhile (by nothing if none were sent); or after
- * max_iters iterations. */
+ * R is over the budget and the migration is not progressing (progress.h),
+ * or after max_iters iterations. */
 static void note_progress(struct planner *pl, uint64_t r, uint64_t budget,
 			  struct plan *out)
 {
-	uint64_t slot = (pl->iter - 1) % RHIST, minr = UINT64_MAX, sent_old;
-	double fall;
-	unsigned int i;
-
-	if (pl->iter > RHIST && pl->rhist[slot] < pl->rmin_old)
-		pl->rmin_old = pl->rhist[slot];
-	sent_old = pl->shist[slot];	/* `sent` RHIST syncs ago */
-	pl->rhist[slot] = r;
-	pl->shist[slot] = pl->sent;
-	for (i = 0; i < RHIST && i < pl->iter; i++)
-		if (pl->rhist[i] < minr)
-			minr = pl->rhist[i];
-	out->converging = true;
-	if (r <= budget)
-		return;
-	if (pl->iter > pl->p.max_iters) {
+	out->converging = progress__note(&pl->progress, r, pl->sent, budget);
+	if (r > budget && pl->iter > pl->p.max_iters)
 		out->converging = false;
-		return;
-	}
-	if (pl->iter <= RHIST)	/* rmin_old is set from here on */
-		return;
-	fall = (double)pl->rmin_old - (double)minr;
-	if (fall >= 0.05 * (double)pl->rmin_old)
-		return;
-	if (pl->sent > sent_old && fall >= 0.5 * (double)(pl->sent - sent_old))
-		return;
-	out->converging = false;
-}
-
-/* The bandwidth estimate less k of its sd, at least a quarter of it
- * (planner.h, "Bandwidth"). */
-static double cautious_bandwidth(const struct planner *pl, double k)
-{
-	return fmax(pl->mu - k * pl->sd, pl->mu / 4);
 }
 
 /* Phase 1: R, the bandwidth, the budget, the window, progress. */
@@ -667,9 +582,10 @@ static void plan_measure(struct planner *pl, struct plan_ctx *c,
 
 	for (w = 0, c->r = 0; w < pl->words; w++)
 		c->r += pop64(dirty_word(pl, c->dirty, w));
-	c->lo = cautious_bandwidth(pl, p->bw_sigmas);
+	c->lo = link_estimate__cautious(&pl->link, p->bw_sigmas);
 	c->budget = (uint64_t)floor(p->downtime_limit_s *
-				    cautious_bandwidth(pl, p->stop_sigmas) /
+				    link_estimate__cautious(&pl->link,
+							    p->stop_sigmas) /
 				    p->page_size);
 	iter_s = p->iter_s > 0 ? p->iter_s : p->epoch_s;
 	if (p->objective == PLANNER_TIME && iter_s < PLANNER_LONG_ITER_S)
@@ -688,8 +604,8 @@ static void plan_measure(struct planner *pl, struct plan_ctx *c,
 	pl->window = c->window;
 	out->dirty = c->r;
 	out->budget = c->budget;
-	out->bandwidth = pl->mu;
-	out->bandwidth_sd = pl->sd;
+	out->bandwidth = pl->link.mu;
+	out->bandwidth_sd = pl->link.sd;
 	out->bandwidth_lo = c->lo;
 	note_progress(pl, c->r, c->budget, out);
 	if (!out->converging) {
@@ -713,13 +629,15 @@ static int plan_classify(struct planner *pl, struct plan_ctx *c,
 	uint64_t w, k, below = 0;
 	float hz[64];
 	unsigned int l, j;
-	double h;
+	double h, rate;
 
 	/* Until the stop: at least the time to bring R down to the budget,
 	 * plus one epoch for the last iteration, at the link's rate or the
 	 * faster one pages went out at lately (zero pages). */
-	h = (double)(c->r > c->budget ? c->r - c->budget : 0) /
-	    fmax(pl->mu / p->page_size, page_rate(pl)) / p->epoch_s + 1;
+	rate = fmax(pl->link.mu / p->page_size,
+		    link_estimate__page_rate(&pl->link));
+	h = (double)(c->r > c->budget ? c->r - c->budget : 0) / rate /
+	    p->epoch_s + 1;
 	h = fmin(fmax(h, p->min_horizon), p->max_horizon);
 	out->horizon_epochs = h;
 	model__horizon(pl->m, h, p->short_horizon, &pl->hzn);
@@ -822,7 +740,7 @@ static void plan_defer(struct planner *pl, struct plan_ctx *c)
 	else
 		keep = fmax(p->margin * (double)c->budget,
 			    p->leak_weight * pl->leak * (double)c->window *
-				    p->page_size / pl->mu);
+				    p->page_size / pl->link.mu);
 	room = (double)c->budget - keep;
 	for (j = LEVELS; j-- > 0 && room >= 1;) {
 		unsigned int b = j;
@@ -854,7 +772,7 @@ static bool plan_iterate(struct planner *pl, struct plan_ctx *c,
 	double cold = 0, cold_r = 0;
 
 	c->nsend = all < c->window ? all : c->window;
-	t_it = (double)c->nsend * p->page_size / pl->mu;
+	t_it = (double)c->nsend * p->page_size / pl->link.mu;
 	/* over one iteration: the share of the horizon's hazard it holds,
 	 * as if the hazard were even over the horizon */
 	for (j = 0; j < LEVELS; j++)
@@ -928,7 +846,7 @@ static int plan_emit_stop(struct planner *pl, const struct plan_ctx *c,
 	}
 	out->action = PLAN_STOP;
 	out->window = 0;
-	out->downtime_s = (double)c->r * pl->p.page_size / pl->mu;
+	out->downtime_s = (double)c->r * pl->p.page_size / pl->link.mu;
 	out->reason = c->handover ?
 		      "not converging where stock QEMU would have stopped: "
 		      "QEMU's rules decide" :

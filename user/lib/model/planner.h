@@ -62,9 +62,9 @@
  *             budget, keep iterating while it lowers the downtime enough.
  *
  * Bandwidth. Each feedback is a measurement x (bytes/s). The estimate is
- * robust: mu is the median of the last PLANNER_BW_SAMPLES measurements,
- * sd their median absolute deviation from it times PLANNER_MAD_TO_SD (the
- * normal's sd). Until the first measurement mu is params.bandwidth (the
+ * robust (link_estimate.h): mu is the median of the last 9 measurements,
+ * sd their median absolute deviation from it times 1.4826 (the normal's
+ * sd). Until the first measurement mu is params.bandwidth (the
  * guess) and sd 0. The planner sizes windows with the cautious bandwidth
  * lo = max(mu - bw_sigmas * sd, mu / 4), and the budget with a more
  * cautious one, max(mu - stop_sigmas * sd, mu / 4): a window a little too
@@ -101,7 +101,8 @@
  * + 1, clamped to [min_horizon, max_horizon]. rate is the link's, mu /
  * page_size pages/s, or the rate at which pages went out lately, if
  * faster: the pages the last iterations reported sent over their
- * durations, the newest first, as many as span 0.5 s (one iteration's
+ * durations, the newest first, as many as span 0.5 s (link_estimate.h;
+ * one iteration's
  * rate is unsteady: QEMU's rate limiter lets a window of 204 pages out
  * in 2 ms at the start of its period, and the next iteration waits).
  * QEMU sends a zero page as a flag, so a first pass over a guest of
@@ -220,8 +221,8 @@
  * held it back at every 100 ms sync and never stopped (787 iterations)
  * while stock QEMU ended in 26 s.
  *
- * Non-convergence. The planner keeps R and the pages sent at each sync.
- * It is not converging when R > budget and, over the last 8 syncs, the
+ * Non-convergence. The planner keeps R and the pages sent at each sync
+ * (progress.h). It is not converging when R > budget and, over the last 8 syncs, the
  * smallest R fell by less than 5 % of the smallest seen before them and by
  * less than half of the pages sent meanwhile (the share QEMU's
  * auto-converge asks of a period), or after max_iters iterations. The
@@ -279,9 +280,6 @@ enum planner_objective {
 int planner_objective__parse(const char *s, enum planner_objective *o);
 /* The name of o ("?" if out of range). */
 const char *planner_objective__name(enum planner_objective o);
-
-#define PLANNER_BW_SAMPLES 9	/* bandwidth: the measurements kept */
-#define PLANNER_MAD_TO_SD 1.4826	/* a normal's sd / its MAD */
 
 struct planner_params {
 	uint64_t pages;		/* guest pages, = the model's */
