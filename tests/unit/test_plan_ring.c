@@ -197,6 +197,16 @@ static void test_roundtrip(void)
 	ASSERT_EQ(got_d[63], 1ULL << 63, "dirty word 63");
 	ASSERT_EQ(got_f[0], 2, "written word 0");
 	ASSERT_EQ(got_f[63], 1ULL << 63, "written word 63");
+	{	/* a caller's bitmap longer than the section, written not wanted */
+		uint64_t big[PAGES / 64 + 2];
+
+		memset(big, 0xff, sizeof(big));
+		ASSERT_OK(plan_serve__read_sync(&s, big, NULL, PAGES / 64 + 2,
+						&si), "read sync, longer bitmap");
+		ASSERT_EQ(big[63], 1ULL << 63, "dirty word 63 again");
+		ASSERT_EQ(big[PAGES / 64], 0, "past the section: cleared");
+		ASSERT_EQ(big[PAGES / 64 + 1], 0, "to the caller's end");
+	}
 	/* an epoch (TCG): none yet, then one */
 	ASSERT_EQ(plan_serve__read_epoch(&s, got_f, PAGES / 64, &ei), -ENODATA,
 		  "no epoch yet");

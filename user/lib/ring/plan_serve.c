@@ -394,13 +394,29 @@ int plan_serve__read_layout(struct plan_serve *s)
 	return 0;
 }
 
+/* A bitmap of `words` words (NULL: none) into which n words of a section
+ * of `pages` pages were copied: clear the words past n, and the bits past
+ * the last page when the copy ended there. */
+static void fit_section(uint64_t *bm, uint64_t n, uint64_t words,
+			uint64_t pages)
+{
+	uint64_t w;
+
+	if (!bm)
+		return;
+	for (w = n; w < words; w++)
+		bm[w] = 0;
+	if (n && n == plan_ring_words(pages))
+		bm[n - 1] &= last_word_mask(pages);
+}
+
 int plan_serve__read_sync(struct plan_serve *s, uint64_t *dirty,
 			  uint64_t *written, uint64_t words,
 			  struct plan_serve_sync *info)
 {
 	struct plan_ring_hdr *h = s->hdr;
 	struct plan_ring_sync *sy = plan_ring_sync_of(h);
-	uint64_t seq, seq2, n, w;
+	uint64_t seq, seq2, n;
 	int tries;
 
 	for (tries = 0; tries < SEQ_TRIES; tries++) {
@@ -436,21 +452,8 @@ int plan_serve__read_sync(struct plan_serve *s, uint64_t *dirty,
 		return -EAGAIN;
 	if (info->pages > h->max_pages)
 		return -EINVAL;
-	/* clear what the section does not cover */
-	for (w = n; w < words; w++) {
-		if (dirty)
-			dirty[w] = 0;
-		if (written)
-			written[w] = 0;
-	}
-	if (n && n == plan_ring_words(info->pages)) {
-		uint64_t keep = last_word_mask(info->pages);
-
-		if (dirty)
-			dirty[n - 1] &= keep;
-		if (written)
-			written[n - 1] &= keep;
-	}
+	fit_section(dirty, n, words, info->pages);
+	fit_section(written, n, words, info->pages);
 	return 0;
 }
 
@@ -459,7 +462,7 @@ int plan_serve__read_epoch(struct plan_serve *s, uint64_t *written,
 {
 	struct plan_ring_hdr *h = s->hdr;
 	struct plan_ring_epoch *ep = plan_ring_epoch_of(h);
-	uint64_t seq, seq2, n = 0, w;
+	uint64_t seq, seq2, n = 0;
 	int tries;
 
 	for (tries = 0; tries < SEQ_TRIES; tries++) {
@@ -491,12 +494,7 @@ int plan_serve__read_epoch(struct plan_serve *s, uint64_t *written,
 		return -EAGAIN;
 	if (info->pages > h->max_pages)
 		return -EINVAL;
-	if (!written)
-		return 0;
-	for (w = n; w < words; w++)
-		written[w] = 0;
-	if (n && n == plan_ring_words(info->pages))
-		written[n - 1] &= last_word_mask(info->pages);
+	fit_section(written, n, words, info->pages);
 	return 0;
 }
 
