@@ -2,7 +2,7 @@
 """contracts.py - the JSON output contracts (docs/*.schema.json) for tests.
 
 Every command's JSON output has a schema in docs/ and follows one key
-convention: a key holding a quantity ends with its unit (_ms, _s, _pages,
+convention: a key holding a quantity ends with its unit (_us, _ms, _s, _pages,
 _bytes, _pages_per_s, _bytes_per_s, _mib_per_s); counts whose unit is the
 thing itself (iterations, epochs, ranges, plans, ...) and unitless ratios
 and scores are named in UNITLESS below. Every object carries "version".
@@ -18,7 +18,7 @@ from harness import Skip
 DOCS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
                     "docs")
 
-UNIT_SUFFIXES = ("_ms", "_s", "_pages", "_bytes", "_per_s", "_pct")
+UNIT_SUFFIXES = ("_us", "_ms", "_s", "_pages", "_bytes", "_per_s", "_pct")
 
 # Numeric keys whose value is a count of the thing the key names, an
 # identifier, a ratio or a score: no unit to carry.
@@ -31,6 +31,7 @@ UNITLESS = {
     "ring_resyncs", "ring_lost", "guest_writes", "ringbuf", "unknown_slot", "n",
     "rate", "brier", "logloss", "auc", "share", "top_share",
     "neighbour_share", "total_time", "downtime", "transferred",
+    "downtime_precise", "pause",
     "limit_changes",
     # a guest-physical address, not an amount
     "gpa",

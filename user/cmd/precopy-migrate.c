@@ -107,6 +107,11 @@ static const char doc[] =
 	"(plan/stock; with --compare, plan/auto-converge). The guest's write\n"
 	"rate (writes/s of the workload guest, read from its status block in\n"
 	"the source's RAM) is shown before and during the migration.\n"
+	"QEMU reports the downtime in whole ms; it is also read to the\n"
+	"microsecond from QEMU's downtime checkpoints (trace event\n"
+	"vmstate_downtime_checkpoint, logged to the work folder): JSON\n"
+	"downtime_us, and pause_us (the table's pause ms), from the source\n"
+	"stopping the guest to the destination ready to run it.\n"
 	"\n"
 	"With --converge dirty-limit, precopy-plan acts on non-convergence: it\n"
 	"sets QEMU's per-vCPU dirty-page-rate limit (QMP set-vcpu-dirty-limit,\n"
@@ -407,8 +412,10 @@ static int64_t median(int64_t *v, unsigned int n)
 struct summary {
 	int64_t total[MAX_RUNS], down[MAX_RUNS], bytes[MAX_RUNS], syncs[MAX_RUNS];
 	int64_t rate[MAX_RUNS], rate_before[MAX_RUNS];
-	unsigned int n, nrate;
+	int64_t down_us[MAX_RUNS], pause_us[MAX_RUNS];	/* all read, or n_us 0 */
+	unsigned int n, nrate, n_us;
 	int64_t m_total, m_down, m_bytes, m_syncs, m_rate, m_rate_before;
+	int64_t m_down_us, m_pause_us;
 };
 
 static const char *mode_name(enum migrun_mode m)
@@ -420,7 +427,7 @@ static void print_run(unsigned int run, enum migrun_mode mode,
 		      const struct migrun_result *r, const char *error)
 {
 	bool plan = mode == MIGRUN_PLAN;
-	char mem[80], ring[64], rate[48];
+	char mem[80], ring[64], rate[48], pause[24];
 
 	if (!r->mem_checked)
 		snprintf(mem, sizeof(mem), "not checked");
@@ -443,6 +450,10 @@ static void print_run(unsigned int run, enum migrun_mode mode,
 			 r->guest_rate_before);
 	else
 		snprintf(rate, sizeof(rate), "-");
+	if (r->pause_us >= 0)
+		snprintf(pause, sizeof(pause), "%.2f", r->pause_us / 1000.0);
+	else
+		snprintf(pause, sizeof(pause), "-");
 	if (env.json) {
 		printf("{\"version\": %d, \"type\": \"run\", \"run\": %u, "
 		       "\"mode\": \"%s\", \"accel\": \"%s\", "
@@ -475,6 +486,10 @@ static void print_run(unsigned int run, enum migrun_mode mode,
 		       r->fault_injected ? "true" : "false",
 		       (long long)r->max_cpu_throttle,
 		       r->max_dirty_limit_us / 1000.0);
+		if (r->downtime_us >= 0)
+			printf(", \"downtime_us\": %lld", (long long)r->downtime_us);
+		if (r->pause_us >= 0)
+			printf(", \"pause_us\": %lld", (long long)r->pause_us);
 		if (r->guest_rate_read)
 			printf(", \"guest_writes_per_s\": %.0f, "
 			       "\"guest_writes_before_per_s\": %.0f",
@@ -502,11 +517,11 @@ static void print_run(unsigned int run, enum migrun_mode mode,
 		}
 		printf("}\n");
 	} else {
-		printf("%-4u %-16s %-10s %9lld %9lld %12.1f %6lld  %-12s %-16s %s\n",
+		printf("%-4u %-16s %-10s %9lld %9lld %9s %12.1f %6lld  %-12s %-16s %s\n",
 		       run, mode_name(mode),
 		       error ? (r->status[0] ? r->status : "error") : r->status,
 		       (long long)r->total_time_ms, (long long)r->downtime_ms,
-		       r->transferred / MIB, (long long)r->dirty_syncs, mem, rate,
+		       pause, r->transferred / MIB, (long long)r->dirty_syncs, mem, rate,
 		       ring);
 	}
 	fflush(stdout);
@@ -520,11 +535,26 @@ static void summarize(struct summary *s)
 	s->m_syncs = median(s->syncs, s->n);
 	s->m_rate = median(s->rate, s->nrate);
 	s->m_rate_before = median(s->rate_before, s->nrate);
+	/* every run's or none: a median of some would compare unlike sets */
+	s->m_down_us = s->n_us == s->n ? median(s->down_us, s->n_us) : -1;
+	s->m_pause_us = s->n_us == s->n ? median(s->pause_us, s->n_us) : -1;
 }
 
 static double ratio(int64_t a, int64_t b)
 {
 	return b > 0 && a >= 0 ? (double)a / (double)b : -1;
+}
+
+/* JSON: the ratios of x's downtime and pause read to the microsecond
+ * to y's, when both modes have them (nothing otherwise). */
+static void print_precise_ratios(const struct summary *x,
+				 const struct summary *y)
+{
+	if (x->m_down_us > 0 && y->m_down_us > 0 && x->m_pause_us > 0 &&
+	    y->m_pause_us > 0)
+		printf(", \"downtime_precise\": %.3f, \"pause\": %.3f",
+		       ratio(x->m_down_us, y->m_down_us),
+		       ratio(x->m_pause_us, y->m_pause_us));
 }
 
 /* The ratios of mode a's medians to mode b's. */
@@ -533,15 +563,23 @@ static void print_ratios(const char *a, const struct summary *x,
 {
 	if (json) {
 		printf("\"%s/%s\": {\"total_time\": %.3f, \"downtime\": %.3f, "
-		       "\"transferred\": %.3f, \"guest_writes\": %.3f}",
+		       "\"transferred\": %.3f, \"guest_writes\": %.3f",
 		       a, b, ratio(x->m_total, y->m_total),
-		       ratio(x->m_down, y->m_down), ratio(x->m_bytes, y->m_bytes),
+		       ratio(x->m_down, y->m_down),
+		       ratio(x->m_bytes, y->m_bytes),
 		       ratio(x->m_rate, y->m_rate));
+		print_precise_ratios(x, y);
+		printf("}");
 		return;
 	}
 	printf("%s/%s: total time %.2f, downtime %.2f, bytes transferred %.2f",
 	       a, b, ratio(x->m_total, y->m_total), ratio(x->m_down, y->m_down),
 	       ratio(x->m_bytes, y->m_bytes));
+	if (x->m_down_us > 0 && y->m_down_us > 0 && x->m_pause_us > 0 &&
+	    y->m_pause_us > 0)
+		printf(", downtime to the us %.2f, guest pause %.2f",
+		       ratio(x->m_down_us, y->m_down_us),
+		       ratio(x->m_pause_us, y->m_pause_us));
 	if (x->nrate && y->nrate)
 		printf(", guest writes/s during the migration %.2f",
 		       ratio(x->m_rate, y->m_rate));
@@ -576,18 +614,25 @@ static void print_summary(struct summary *sum, unsigned int failed)
 			       mode_name(env.modes[i]), s->n, (long long)s->m_total,
 			       (long long)s->m_down, (long long)s->m_bytes,
 			       (long long)s->m_syncs);
+			if (s->m_down_us >= 0)
+				printf(", \"downtime_us\": %lld, \"pause_us\": %lld",
+				       (long long)s->m_down_us,
+				       (long long)s->m_pause_us);
 			if (s->nrate)
 				printf(", \"guest_writes_per_s\": %lld, "
 				       "\"guest_writes_before_per_s\": %lld",
 				       (long long)s->m_rate, (long long)s->m_rate_before);
 			printf("}");
 		}
-		if (st->n && pl->n)
+		if (st->n && pl->n) {
 			printf(", \"ratio\": {\"total_time\": %.3f, \"downtime\": %.3f, "
-			       "\"transferred\": %.3f}",
+			       "\"transferred\": %.3f",
 			       ratio(pl->m_total, st->m_total),
 			       ratio(pl->m_down, st->m_down),
 			       ratio(pl->m_bytes, st->m_bytes));
+			print_precise_ratios(pl, st);
+			printf("}");
+		}
 		printf(", \"ratios\": {");
 		for (i = 0; ref < MIGRUN_MODES && i < env.nmodes; i++) {
 			if (env.modes[i] == ref || !sum[env.modes[i]].n)
@@ -602,16 +647,18 @@ static void print_summary(struct summary *sum, unsigned int failed)
 	}
 	for (i = 0; i < env.nmodes; i++) {
 		const struct summary *s = &sum[env.modes[i]];
-		char rate[48] = "-";
+		char rate[48] = "-", pause[24] = "-";
 
 		if (!s->n)
 			continue;
 		if (s->nrate)
 			snprintf(rate, sizeof(rate), "%lld (%lld)", (long long)s->m_rate,
 				 (long long)s->m_rate_before);
-		printf("%-4s %-16s %-10s %9lld %9lld %12.1f %6lld  %-12s %-16s (median of %u)\n",
+		if (s->m_pause_us >= 0)
+			snprintf(pause, sizeof(pause), "%.2f", s->m_pause_us / 1000.0);
+		printf("%-4s %-16s %-10s %9lld %9lld %9s %12.1f %6lld  %-12s %-16s (median of %u)\n",
 		       "med", mode_name(env.modes[i]), "", (long long)s->m_total,
-		       (long long)s->m_down, s->m_bytes / MIB, (long long)s->m_syncs,
+		       (long long)s->m_down, pause, s->m_bytes / MIB, (long long)s->m_syncs,
 		       "", rate, s->n);
 	}
 	for (i = 0; ref < MIGRUN_MODES && i < env.nmodes; i++)
@@ -789,8 +836,8 @@ int main(int argc, char **argv)
 		       env.cfg.src_netns ? env.cfg.src_netns : "",
 		       env.cfg.src_netns ? " and " : "",
 		       env.cfg.src_netns ? env.cfg.dst_netns : "");
-		printf("%-4s %-16s %-10s %9s %9s %12s %6s  %-12s %-16s %s\n", "run",
-		       "mode", "status", "total ms", "down ms", "sent MiB", "syncs",
+		printf("%-4s %-16s %-10s %9s %9s %9s %12s %6s  %-12s %-16s %s\n", "run",
+		       "mode", "status", "total ms", "down ms", "pause ms", "sent MiB", "syncs",
 		       "memory", "guest w/s (pre)", "plans/fallbacks/rejected");
 		fflush(stdout);
 	}
@@ -837,6 +884,11 @@ int main(int argc, char **argv)
 			s->down[s->n] = r.downtime_ms;
 			s->bytes[s->n] = r.transferred;
 			s->syncs[s->n] = r.dirty_syncs;
+			if (r.downtime_us >= 0 && r.pause_us >= 0) {
+				s->down_us[s->n_us] = r.downtime_us;
+				s->pause_us[s->n_us] = r.pause_us;
+				s->n_us++;
+			}
 			s->n++;
 			if (r.guest_rate_read) {
 				s->rate[s->nrate] = (int64_t)(r.guest_rate_during + 0.5);

@@ -24,6 +24,7 @@
 
 #include "util/clock.h"
 #include "util/errmsg.h"
+#include "downtime_trace.h"
 #include "guestmem.h"
 #include "memdiff.h"
 #include "mig_child.h"
@@ -63,7 +64,7 @@ static const char *const mode_names[MIGRUN_MODES] = {
 const char *const migrun__files[] = {
 	"src.qmp", "dst.qmp", "src.serial", "dst.serial", "src.stderr",
 	"dst.stderr", "planner.jsonl", "planner.stderr", "src.mem", "dst.mem",
-	"src-plan.qmp", NULL,
+	"src-plan.qmp", "src.trace", "dst.trace", NULL,
 };
 
 unsigned int migrun_ring_size(const struct migrun_config *c)
@@ -137,6 +138,7 @@ struct run {
 	char src_qmp[512], dst_qmp[512], src_serial[512], dst_serial[512];
 	char src_mem[512], dst_mem[512], plan_log[512], plan_err[512];
 	char src_err[512], dst_err[512], plan_qmp[512];
+	char src_trace[512], dst_trace[512];
 	int port;
 	bool planner_started;
 	struct guestmem gsrc;	/* the source's RAM, located once it runs */
@@ -225,7 +227,7 @@ static pid_t start_qemu(struct run *R, bool dst)
 {
 	const struct migrun_config *c = R->c;
 	char mem[16], qmp[600], qmp2[600], serial[600], incoming[64], accel[64];
-	char uuid[40];
+	char uuid[40], trace[600];
 	const char *argv[MAX_ARGS];
 	unsigned int ring;
 	int n = 0;
@@ -265,6 +267,14 @@ static pid_t start_qemu(struct run *R, bool dst)
 	argv[n++] = "/usr/share/qemu";
 	argv[n++] = "-qmp";
 	argv[n++] = qmp;
+	/* QEMU's downtime checkpoints, timestamped to the microsecond
+	 * (downtime_trace.h) */
+	snprintf(trace, sizeof(trace), "enable=%s,file=%s",
+		 DOWNTIME_TRACE_EVENT, dst ? R->dst_trace : R->src_trace);
+	argv[n++] = "-trace";
+	argv[n++] = trace;
+	argv[n++] = "-msg";
+	argv[n++] = "timestamp=on";
 	if (!dst && c->mode == MIGRUN_PLAN && c->converge) {
 		/* the planner's own monitor: one client per QMP socket */
 		snprintf(qmp2, sizeof(qmp2), "unix:%s,server=on,wait=off",
@@ -786,6 +796,14 @@ static void run_cleanup(struct run *R, struct migrun_result *r)
 	}
 	if (R->ring[0])
 		unlink(R->ring);
+	/* both QEMUs ended: their trace logs are complete */
+	if (r && !strcmp(r->status, "completed")) {
+		struct downtime_trace t;
+
+		downtime_trace__read(R->src_trace, R->dst_trace, &t);
+		r->downtime_us = t.downtime_us;
+		r->pause_us = t.pause_us;
+	}
 	if (!R->c->keep_dumps) {
 		unlink(R->src_mem);
 		unlink(R->dst_mem);
@@ -865,6 +883,8 @@ int migrun__run(const struct migrun_config *c, struct migrun_result *r,
 	memset(r, 0, sizeof(*r));
 	r->planner_status = -1000;
 	r->downtime_bytes = -1;	/* "not reported" until QEMU says */
+	r->downtime_us = -1;
+	r->pause_us = -1;
 	R.src.name = "source";
 	R.dst.name = "destination";
 	R.planner.name = "planner";
@@ -895,9 +915,14 @@ int migrun__run(const struct migrun_config *c, struct migrun_result *r,
 	PATHF(plan_log, "planner.jsonl");
 	PATHF(plan_err, "planner.stderr");
 	PATHF(plan_qmp, "src-plan.qmp");
+	PATHF(src_trace, "src.trace");
+	PATHF(dst_trace, "dst.trace");
 #undef PATHF
 	unlink(R.ring);
 	unlink(R.src_serial);
+	/* an earlier run's checkpoints must not be read as this run's */
+	unlink(R.src_trace);
+	unlink(R.dst_trace);
 	R.port = free_port();
 	if (R.port < 0) {
 		errmsg_set(err, errlen, "no free TCP port on 127.0.0.1");

@@ -136,6 +136,10 @@ struct migrun_result {
 	int64_t duplicate_pages;	/* ram.duplicate (zero pages) */
 	int64_t downtime_bytes;		/* ram.downtime-bytes: sent while the
 					 * guest was stopped; -1: not told */
+	/* from QEMU's downtime checkpoints (downtime_trace.h), -1: unread */
+	int64_t downtime_us;		/* the downtime, in microseconds */
+	int64_t pause_us;		/* the source stopping the guest to
+					 * the destination ready to run it */
 	/* memory equality */
 	bool mem_checked;
 	bool mem_equal;
