@@ -21,13 +21,10 @@
 #include <unistd.h>
 
 #include "util/cli.h"
-#include "util/json.h"
-#include "util/median.h"
+#include "mig/mig_report.h"
 #include "mig/migrun.h"
 #include "util/paths.h"
 
-#define MAX_RUNS 50
-#define MIB (1024.0 * 1024.0)
 
 /*
  * The built-in workloads and limits: a slow link (4 MiB/s) with a 1 s
@@ -58,9 +55,6 @@
 #define DEFAULT_BANDWIDTH 4	/* MiB/s */
 #define DEFAULT_DOWNTIME 1000	/* ms */
 #define DEFAULT_WARMUP 5	/* s */
-/* Version of the -j output (docs/precopy-migrate.schema.json); bumped when
- * a key is renamed or removed, not when one is added. */
-#define MIGRATE_JSON_VERSION 2
 
 static const char *const fault_names[] = {
 	[MIGRUN_FAULT_NONE] = "none",
@@ -281,7 +275,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *st)
 					"on-demand)", arg);
 		break;
 	case OPT_RUNS:
-		env.runs = (unsigned int)cli_parse_num(arg, 1, MAX_RUNS, st, "--runs");
+		env.runs = (unsigned int)cli_parse_num(arg, 1, MIG_REPORT_MAX_RUNS, st, "--runs");
 		break;
 	case OPT_ACCEL:
 		if (!strcmp(arg, "kvm"))
@@ -402,274 +396,6 @@ static bool exists(const char *p)
 	return p && access(p, R_OK) == 0;
 }
 
-/* The median of v[0..n) (sorts it), -1 when there is no sample. */
-static int64_t median(int64_t *v, unsigned int n)
-{
-	return n ? median_i64(v, n) : -1;
-}
-
-/* Per mode: the completed migrations with equal memory. */
-struct summary {
-	int64_t total[MAX_RUNS], down[MAX_RUNS], bytes[MAX_RUNS], syncs[MAX_RUNS];
-	int64_t rate[MAX_RUNS], rate_before[MAX_RUNS];
-	int64_t down_us[MAX_RUNS], pause_us[MAX_RUNS];	/* all read, or n_us 0 */
-	unsigned int n, nrate, n_us;
-	int64_t m_total, m_down, m_bytes, m_syncs, m_rate, m_rate_before;
-	int64_t m_down_us, m_pause_us;
-};
-
-static const char *mode_name(enum migrun_mode m)
-{
-	return migrun_mode__name(m);
-}
-
-static void print_run(unsigned int run, enum migrun_mode mode,
-		      const struct migrun_result *r, const char *error)
-{
-	bool plan = mode == MIGRUN_PLAN;
-	char mem[80], ring[64], rate[48], pause[24];
-
-	if (!r->mem_checked)
-		snprintf(mem, sizeof(mem), "not checked");
-	else if (r->mem_equal)
-		snprintf(mem, sizeof(mem), "equal");
-	else
-		snprintf(mem, sizeof(mem), "DIFFERS (%llu page%s, first at "
-			 "0x%llx)", (unsigned long long)r->mem_diff_pages,
-			 r->mem_diff_pages == 1 ? "" : "s",
-			 (unsigned long long)r->mem_first_diff);
-	if (plan && r->ring_read)
-		snprintf(ring, sizeof(ring), "%llu/%llu/%llu",
-			 (unsigned long long)r->plans_used,
-			 (unsigned long long)(r->fallback_none + r->fallback_stale),
-			 (unsigned long long)r->rejected);
-	else
-		snprintf(ring, sizeof(ring), "-");
-	if (r->guest_rate_read)
-		snprintf(rate, sizeof(rate), "%.0f (%.0f)", r->guest_rate_during,
-			 r->guest_rate_before);
-	else
-		snprintf(rate, sizeof(rate), "-");
-	if (r->pause_us >= 0)
-		snprintf(pause, sizeof(pause), "%.2f", r->pause_us / 1000.0);
-	else
-		snprintf(pause, sizeof(pause), "-");
-	if (env.json) {
-		printf("{\"version\": %d, \"type\": \"run\", \"run\": %u, "
-		       "\"mode\": \"%s\", \"accel\": \"%s\", "
-		       "\"status\": \"%s\", \"total_time_ms\": %lld, "
-		       "\"downtime_ms\": %lld, \"setup_time_ms\": %lld, "
-		       "\"transferred_bytes\": %lld, \"dirty_sync_count\": %lld, "
-		       "\"normal_pages\": %lld, \"duplicate_pages\": %lld, "
-		       "\"downtime_bytes\": %lld, "
-		       "\"memory_checked\": %s, \"memory_equal\": %s, "
-		       "\"memory_bytes\": %llu, \"memory_diff_pages\": %llu, "
-		       "\"memory_first_diff_offset_bytes\": %llu, "
-		       "\"memory_fnv64\": \"%016llx\", \"fault\": \"%s\", "
-		       "\"fault_injected\": %s, \"max_cpu_throttle_pct\": %lld, "
-		       "\"max_dirty_limit_sleep_ms\": %.3f",
-		       MIGRATE_JSON_VERSION, run, mode_name(mode),
-		       env.cfg.accel == MIGRUN_KVM ? "kvm" : "tcg",
-		       error ? (r->status[0] ? r->status : "error") : r->status,
-		       (long long)r->total_time_ms, (long long)r->downtime_ms,
-		       (long long)r->setup_time_ms, (long long)r->transferred,
-		       (long long)r->dirty_syncs, (long long)r->normal_pages,
-		       (long long)r->duplicate_pages,
-		       (long long)r->downtime_bytes,
-		       r->mem_checked ? "true" : "false",
-		       r->mem_equal ? "true" : "false",
-		       (unsigned long long)r->mem_bytes,
-		       (unsigned long long)r->mem_diff_pages,
-		       (unsigned long long)r->mem_first_diff,
-		       (unsigned long long)r->mem_hash,
-		       fault_names[env.cfg.fault],
-		       r->fault_injected ? "true" : "false",
-		       (long long)r->max_cpu_throttle,
-		       r->max_dirty_limit_us / 1000.0);
-		if (r->downtime_us >= 0)
-			printf(", \"downtime_us\": %lld", (long long)r->downtime_us);
-		if (r->pause_us >= 0)
-			printf(", \"pause_us\": %lld", (long long)r->pause_us);
-		if (r->guest_rate_read)
-			printf(", \"guest_writes_per_s\": %.0f, "
-			       "\"guest_writes_before_per_s\": %.0f",
-			       r->guest_rate_during, r->guest_rate_before);
-		if (plan)
-			printf(", \"ring_read\": %s, \"plans_used\": %llu, "
-			       "\"fallback_none\": %llu, \"fallback_stale\": %llu, "
-			       "\"rejected\": %llu, \"planner_status\": %d",
-			       r->ring_read ? "true" : "false",
-			       (unsigned long long)r->plans_used,
-			       (unsigned long long)r->fallback_none,
-			       (unsigned long long)r->fallback_stale,
-			       (unsigned long long)r->rejected,
-			       r->planner_status);
-		if (plan && env.cfg.converge)
-			printf(", \"limit_changes\": %u, \"limit_first_mb_per_s\": %llu, "
-			       "\"limit_last_mb_per_s\": %llu, \"limit_free_mb_per_s\": %.0f, "
-			       "\"limit_lifted\": %s",
-			       r->limit_changes, (unsigned long long)r->limit_first,
-			       (unsigned long long)r->limit_last, r->limit_free_rate,
-			       r->limit_lifted ? "true" : "false");
-		if (error) {
-			printf(", \"error\": ");
-			json_write_str(stdout, error);
-		}
-		printf("}\n");
-	} else {
-		printf("%-4u %-16s %-10s %9lld %9lld %9s %12.1f %6lld  %-12s %-16s %s\n",
-		       run, mode_name(mode),
-		       error ? (r->status[0] ? r->status : "error") : r->status,
-		       (long long)r->total_time_ms, (long long)r->downtime_ms,
-		       pause, r->transferred / MIB, (long long)r->dirty_syncs, mem, rate,
-		       ring);
-	}
-	fflush(stdout);
-}
-
-static void summarize(struct summary *s)
-{
-	s->m_total = median(s->total, s->n);
-	s->m_down = median(s->down, s->n);
-	s->m_bytes = median(s->bytes, s->n);
-	s->m_syncs = median(s->syncs, s->n);
-	s->m_rate = median(s->rate, s->nrate);
-	s->m_rate_before = median(s->rate_before, s->nrate);
-	/* every run's or none: a median of some would compare unlike sets */
-	s->m_down_us = s->n_us == s->n ? median(s->down_us, s->n_us) : -1;
-	s->m_pause_us = s->n_us == s->n ? median(s->pause_us, s->n_us) : -1;
-}
-
-static double ratio(int64_t a, int64_t b)
-{
-	return b > 0 && a >= 0 ? (double)a / (double)b : -1;
-}
-
-/* JSON: the ratios of x's downtime and pause read to the microsecond
- * to y's, when both modes have them (nothing otherwise). */
-static void print_precise_ratios(const struct summary *x,
-				 const struct summary *y)
-{
-	if (x->m_down_us > 0 && y->m_down_us > 0 && x->m_pause_us > 0 &&
-	    y->m_pause_us > 0)
-		printf(", \"downtime_precise\": %.3f, \"pause\": %.3f",
-		       ratio(x->m_down_us, y->m_down_us),
-		       ratio(x->m_pause_us, y->m_pause_us));
-}
-
-/* The ratios of mode a's medians to mode b's. */
-static void print_ratios(const char *a, const struct summary *x,
-			 const char *b, const struct summary *y, bool json)
-{
-	if (json) {
-		printf("\"%s/%s\": {\"total_time\": %.3f, \"downtime\": %.3f, "
-		       "\"transferred\": %.3f, \"guest_writes\": %.3f",
-		       a, b, ratio(x->m_total, y->m_total),
-		       ratio(x->m_down, y->m_down),
-		       ratio(x->m_bytes, y->m_bytes),
-		       ratio(x->m_rate, y->m_rate));
-		print_precise_ratios(x, y);
-		printf("}");
-		return;
-	}
-	printf("%s/%s: total time %.2f, downtime %.2f, bytes transferred %.2f",
-	       a, b, ratio(x->m_total, y->m_total), ratio(x->m_down, y->m_down),
-	       ratio(x->m_bytes, y->m_bytes));
-	if (x->m_down_us > 0 && y->m_down_us > 0 && x->m_pause_us > 0 &&
-	    y->m_pause_us > 0)
-		printf(", downtime to the us %.2f, guest pause %.2f",
-		       ratio(x->m_down_us, y->m_down_us),
-		       ratio(x->m_pause_us, y->m_pause_us));
-	if (x->nrate && y->nrate)
-		printf(", guest writes/s during the migration %.2f",
-		       ratio(x->m_rate, y->m_rate));
-	printf("\n");
-}
-
-/* Print the medians of every mode and the ratios of each mode to the
- * first one that has results (plan/stock keeps its own "ratio" key). */
-static void print_summary(struct summary *sum, unsigned int failed)
-{
-	const struct summary *st = &sum[MIGRUN_STOCK], *pl = &sum[MIGRUN_PLAN];
-	unsigned int i, ref = MIGRUN_MODES;
-	bool first = true;
-
-	for (i = 0; i < env.nmodes; i++) {
-		summarize(&sum[env.modes[i]]);
-		if (ref == MIGRUN_MODES && sum[env.modes[i]].n)
-			ref = env.modes[i];
-	}
-	if (env.json) {
-		printf("{\"version\": %d, \"type\": \"summary\", \"summary\": true, "
-		       "\"runs\": %u, \"failed\": %u", MIGRATE_JSON_VERSION,
-		       env.runs, failed);
-		for (i = 0; i < env.nmodes; i++) {
-			const struct summary *s = &sum[env.modes[i]];
-
-			if (!s->n)
-				continue;
-			printf(", \"%s\": {\"n\": %u, \"total_time_ms\": %lld, "
-			       "\"downtime_ms\": %lld, \"transferred_bytes\": %lld, "
-			       "\"dirty_sync_count\": %lld",
-			       mode_name(env.modes[i]), s->n, (long long)s->m_total,
-			       (long long)s->m_down, (long long)s->m_bytes,
-			       (long long)s->m_syncs);
-			if (s->m_down_us >= 0)
-				printf(", \"downtime_us\": %lld, \"pause_us\": %lld",
-				       (long long)s->m_down_us,
-				       (long long)s->m_pause_us);
-			if (s->nrate)
-				printf(", \"guest_writes_per_s\": %lld, "
-				       "\"guest_writes_before_per_s\": %lld",
-				       (long long)s->m_rate, (long long)s->m_rate_before);
-			printf("}");
-		}
-		if (st->n && pl->n) {
-			printf(", \"ratio\": {\"total_time\": %.3f, \"downtime\": %.3f, "
-			       "\"transferred\": %.3f",
-			       ratio(pl->m_total, st->m_total),
-			       ratio(pl->m_down, st->m_down),
-			       ratio(pl->m_bytes, st->m_bytes));
-			print_precise_ratios(pl, st);
-			printf("}");
-		}
-		printf(", \"ratios\": {");
-		for (i = 0; ref < MIGRUN_MODES && i < env.nmodes; i++) {
-			if (env.modes[i] == ref || !sum[env.modes[i]].n)
-				continue;
-			printf("%s", first ? "" : ", ");
-			first = false;
-			print_ratios(mode_name(env.modes[i]), &sum[env.modes[i]],
-				     mode_name(ref), &sum[ref], true);
-		}
-		printf("}}\n");
-		return;
-	}
-	for (i = 0; i < env.nmodes; i++) {
-		const struct summary *s = &sum[env.modes[i]];
-		char rate[48] = "-", pause[24] = "-";
-
-		if (!s->n)
-			continue;
-		if (s->nrate)
-			snprintf(rate, sizeof(rate), "%lld (%lld)", (long long)s->m_rate,
-				 (long long)s->m_rate_before);
-		if (s->m_pause_us >= 0)
-			snprintf(pause, sizeof(pause), "%.2f", s->m_pause_us / 1000.0);
-		printf("%-4s %-16s %-10s %9lld %9lld %9s %12.1f %6lld  %-12s %-16s (median of %u)\n",
-		       "med", mode_name(env.modes[i]), "", (long long)s->m_total,
-		       (long long)s->m_down, pause, s->m_bytes / MIB, (long long)s->m_syncs,
-		       "", rate, s->n);
-	}
-	for (i = 0; ref < MIGRUN_MODES && i < env.nmodes; i++)
-		if (env.modes[i] != ref && sum[env.modes[i]].n)
-			print_ratios(mode_name(env.modes[i]), &sum[env.modes[i]],
-				     mode_name(ref), &sum[ref], false);
-	if (failed)
-		printf("%u migration%s failed or left memory different\n",
-		       failed, failed == 1 ? "" : "s");
-}
-
 /* --workdir DIR is the user's folder: it must be a folder, and hold none
  * of the files (with --keep, none of the runN-MODE folders) a run would
  * replace. Returns 0, or -1 said on stderr. */
@@ -697,7 +423,7 @@ static int check_workdir(const char *dir)
 	for (i = 1; env.keep && i <= env.runs; i++)
 		for (m = 0; m < env.nmodes; m++) {
 			snprintf(path, sizeof(path), "%s/run%u-%s", dir, i,
-				 mode_name(env.modes[m]));
+				 migrun_mode__name(env.modes[m]));
 			if (!lstat(path, &st))
 				goto exists;
 		}
@@ -712,7 +438,7 @@ exists:
 int main(int argc, char **argv)
 {
 	static const struct argp argp = { opts, parse_opt, NULL, doc, NULL, NULL, NULL };
-	static struct summary sum[MIGRUN_MODES];
+	static struct mig_report rep;
 	struct migrun_result r;
 	char tmpl[] = "/tmp/precopy-migrate.XXXXXX", err[512];
 	unsigned int i, m, failed = 0;
@@ -836,21 +562,23 @@ int main(int argc, char **argv)
 		       env.cfg.src_netns ? env.cfg.src_netns : "",
 		       env.cfg.src_netns ? " and " : "",
 		       env.cfg.src_netns ? env.cfg.dst_netns : "");
-		printf("%-4s %-16s %-10s %9s %9s %9s %12s %6s  %-12s %-16s %s\n", "run",
-		       "mode", "status", "total ms", "down ms", "pause ms", "sent MiB", "syncs",
-		       "memory", "guest w/s (pre)", "plans/fallbacks/rejected");
 		fflush(stdout);
 	}
+	mig_report__init(&rep, stdout, env.json, env.modes, env.nmodes,
+			 env.runs);
+	rep.accel = env.cfg.accel == MIGRUN_KVM ? "kvm" : "tcg";
+	rep.fault = fault_names[env.cfg.fault];
+	rep.converge = env.cfg.converge;
+	mig_report__table_header(&rep);
 	base = env.cfg.workdir;
 	for (i = 1; i <= env.runs && !stop_signal; i++) {
 		for (m = 0; m < env.nmodes && !stop_signal; m++) {
 			enum migrun_mode mode = env.modes[m];
-			struct summary *s = &sum[mode];
 
 			env.cfg.mode = mode;
 			if (env.keep) {	/* each run's logs apart */
 				snprintf(rundir, sizeof(rundir), "%s/run%u-%s", base,
-					 i, mode_name(mode));
+					 i, migrun_mode__name(mode));
 				if (mkdir(rundir, 0700) && errno != EEXIST) {
 					fprintf(stderr, "precopy-migrate: cannot create %s: %s\n",
 						rundir, strerror(errno));
@@ -861,12 +589,13 @@ int main(int argc, char **argv)
 			}
 			if (migrun__run(&env.cfg, &r, err, sizeof(err))) {
 				fprintf(stderr, "precopy-migrate: run %u (%s): %s\n", i,
-					mode_name(mode), err);
-				print_run(i, mode, &r, err);
+					migrun_mode__name(mode), err);
+				mig_report__run(&rep, i, mode, &r, err);
 				failed++;
 				continue;
 			}
-			print_run(i, mode, &r, NULL);
+			if (!mig_report__run(&rep, i, mode, &r, NULL))
+				failed++;
 			if (r.guest_rate_read && r.guest_rate_before > 0 &&
 			    r.guest_rate_during < 1)
 				fprintf(stderr, "precopy-migrate: run %u (%s): "
@@ -874,32 +603,13 @@ int main(int argc, char **argv)
 					"migration (%.0f writes/s before): a "
 					"stopped vCPU? (README, \"Known host "
 					"bugs\")\n", i,
-					mode_name(mode),
+					migrun_mode__name(mode),
 					r.guest_rate_before);
-			if (strcmp(r.status, "completed") || !r.mem_equal) {
-				failed++;
-				continue;
-			}
-			s->total[s->n] = r.total_time_ms;
-			s->down[s->n] = r.downtime_ms;
-			s->bytes[s->n] = r.transferred;
-			s->syncs[s->n] = r.dirty_syncs;
-			if (r.downtime_us >= 0 && r.pause_us >= 0) {
-				s->down_us[s->n_us] = r.downtime_us;
-				s->pause_us[s->n_us] = r.pause_us;
-				s->n_us++;
-			}
-			s->n++;
-			if (r.guest_rate_read) {
-				s->rate[s->nrate] = (int64_t)(r.guest_rate_during + 0.5);
-				s->rate_before[s->nrate] = (int64_t)(r.guest_rate_before + 0.5);
-				s->nrate++;
-			}
 		}
 	}
 	if (stop_signal)
 		goto cleanup;
-	print_summary(sum, failed);
+	mig_report__summary(&rep, failed);
 	ret = failed ? 1 : 0;
 cleanup:
 	if (made_workdir && !env.keep) {
