@@ -279,7 +279,13 @@ def test_migrate_workdir_keeps_files():
         f.write("my own log\n")
     kept_runs = tempfile.mkdtemp(dir=tmp)
     os.mkdir(os.path.join(kept_runs, "run1-plan"))
+    traced = tempfile.mkdtemp(dir=tmp)
+    with open(os.path.join(traced, "dst.trace"), "w") as f:
+        f.write("my trace\n")
+    comma = tempfile.mkdtemp(dir=tmp, prefix="a,b")
     cases = [(["--workdir", d], "src.stderr exists"),
+             (["--workdir", traced], "dst.trace exists"),
+             (["--workdir", comma], "a comma in the path"),
              (["--workdir", mine], "not a folder"),
              (["--workdir", os.path.join(d, "nosuchdir")], "No such file"),
              (["--workdir", kept_runs, "--keep", "--mode", "plan"],

@@ -405,6 +405,14 @@ static int check_workdir(const char *dir)
 	struct stat st;
 	unsigned int i, m;
 
+	/* QEMU's options (-qmp unix:PATH,server=on, -trace file=PATH) end a
+	 * path at its first comma */
+	if (strchr(dir, ',')) {
+		fprintf(stderr, "precopy-migrate: --workdir %s: a comma in the "
+			"path cannot be passed to QEMU's options; give a "
+			"folder without one\n", dir);
+		return -1;
+	}
 	if (stat(dir, &st)) {
 		fprintf(stderr, "precopy-migrate: --workdir %s: %s\n", dir,
 			strerror(errno));
