@@ -11,11 +11,6 @@
 
 #define MIB (1024.0 * 1024.0)
 
-static const char *mode_name(enum migrun_mode m)
-{
-	return migrun_mode__name(m);
-}
-
 void mig_report__init(struct mig_report *rep, FILE *out, bool json,
 		      const enum migrun_mode *modes, unsigned int nmodes,
 		      unsigned int runs)
@@ -47,6 +42,8 @@ static int64_t median(int64_t *v, unsigned int n)
 	return n ? median_i64(v, n) : -1;
 }
 
+/* One migration's line: a table row, or a JSON object (with "error" when
+ * @error is given). */
 static void print_run(struct mig_report *rep, unsigned int run,
 		      enum migrun_mode mode, const struct migrun_result *r,
 		      const char *error)
@@ -93,7 +90,7 @@ static void print_run(struct mig_report *rep, unsigned int run,
 			"\"memory_fnv64\": \"%016llx\", \"fault\": \"%s\", "
 			"\"fault_injected\": %s, \"max_cpu_throttle_pct\": %lld, "
 			"\"max_dirty_limit_sleep_ms\": %.3f",
-			MIG_REPORT_JSON_VERSION, run, mode_name(mode),
+			MIG_REPORT_JSON_VERSION, run, migrun_mode__name(mode),
 			rep->accel,
 			error ? (r->status[0] ? r->status : "error") : r->status,
 			(long long)r->total_time_ms, (long long)r->downtime_ms,
@@ -143,7 +140,7 @@ static void print_run(struct mig_report *rep, unsigned int run,
 		fprintf(rep->out, "}\n");
 	} else {
 		fprintf(rep->out, "%-4u %-16s %-10s %9lld %9lld %9s %12.1f %6lld  %-12s %-16s %s\n",
-			run, mode_name(mode),
+			run, migrun_mode__name(mode),
 			error ? (r->status[0] ? r->status : "error") : r->status,
 			(long long)r->total_time_ms, (long long)r->downtime_ms,
 			pause, r->transferred / MIB, (long long)r->dirty_syncs, mem, rate,
@@ -239,7 +236,7 @@ void mig_report__summary(struct mig_report *rep, unsigned int failed)
 			fprintf(rep->out, ", \"%s\": {\"n\": %u, \"total_time_ms\": %lld, "
 				"\"downtime_ms\": %lld, \"transferred_bytes\": %lld, "
 				"\"dirty_sync_count\": %lld",
-				mode_name(rep->modes[i]), s->n, (long long)s->m_total,
+				migrun_mode__name(rep->modes[i]), s->n, (long long)s->m_total,
 				(long long)s->m_down, (long long)s->m_bytes,
 				(long long)s->m_syncs);
 			if (s->m_down_us >= 0)
@@ -267,8 +264,9 @@ void mig_report__summary(struct mig_report *rep, unsigned int failed)
 				continue;
 			fprintf(rep->out, "%s", first ? "" : ", ");
 			first = false;
-			print_ratios(rep, mode_name(rep->modes[i]), &sum[rep->modes[i]],
-				     mode_name(ref), &sum[ref], true);
+			print_ratios(rep, migrun_mode__name(rep->modes[i]),
+				     &sum[rep->modes[i]], migrun_mode__name(ref),
+				     &sum[ref], true);
 		}
 		fprintf(rep->out, "}}\n");
 		fflush(rep->out);
@@ -286,14 +284,15 @@ void mig_report__summary(struct mig_report *rep, unsigned int failed)
 		if (s->m_pause_us >= 0)
 			snprintf(pause, sizeof(pause), "%.2f", s->m_pause_us / 1000.0);
 		fprintf(rep->out, "%-4s %-16s %-10s %9lld %9lld %9s %12.1f %6lld  %-12s %-16s (median of %u)\n",
-			"med", mode_name(rep->modes[i]), "", (long long)s->m_total,
+			"med", migrun_mode__name(rep->modes[i]), "", (long long)s->m_total,
 			(long long)s->m_down, pause, s->m_bytes / MIB, (long long)s->m_syncs,
 			"", rate, s->n);
 	}
 	for (i = 0; ref < MIGRUN_MODES && i < rep->nmodes; i++)
 		if (rep->modes[i] != ref && sum[rep->modes[i]].n)
-			print_ratios(rep, mode_name(rep->modes[i]), &sum[rep->modes[i]],
-				     mode_name(ref), &sum[ref], false);
+			print_ratios(rep, migrun_mode__name(rep->modes[i]),
+				     &sum[rep->modes[i]], migrun_mode__name(ref),
+				     &sum[ref], false);
 	if (failed)
 		fprintf(rep->out, "%u migration%s failed or left memory different\n",
 			failed, failed == 1 ? "" : "s");
