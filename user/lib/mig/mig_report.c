@@ -167,14 +167,21 @@ static double ratio(int64_t a, int64_t b)
 	return b > 0 && a >= 0 ? (double)a / (double)b : -1;
 }
 
+/* Both modes have the downtime and the pause to the microsecond. */
+static bool has_precise(const struct mig_report_mode *x,
+			const struct mig_report_mode *y)
+{
+	return x->m_down_us > 0 && y->m_down_us > 0 && x->m_pause_us > 0 &&
+	       y->m_pause_us > 0;
+}
+
 /* JSON: the ratios of x's downtime and pause read to the microsecond
  * to y's, when both modes have them (nothing otherwise). */
 static void print_precise_ratios(struct mig_report *rep,
 				 const struct mig_report_mode *x,
 				 const struct mig_report_mode *y)
 {
-	if (x->m_down_us > 0 && y->m_down_us > 0 && x->m_pause_us > 0 &&
-	    y->m_pause_us > 0)
+	if (has_precise(x, y))
 		fprintf(rep->out, ", \"downtime_precise\": %.3f, \"pause\": %.3f",
 			ratio(x->m_down_us, y->m_down_us),
 			ratio(x->m_pause_us, y->m_pause_us));
@@ -199,8 +206,7 @@ static void print_ratios(struct mig_report *rep, const char *a,
 	fprintf(rep->out, "%s/%s: total time %.2f, downtime %.2f, bytes transferred %.2f",
 		a, b, ratio(x->m_total, y->m_total), ratio(x->m_down, y->m_down),
 		ratio(x->m_bytes, y->m_bytes));
-	if (x->m_down_us > 0 && y->m_down_us > 0 && x->m_pause_us > 0 &&
-	    y->m_pause_us > 0)
+	if (has_precise(x, y))
 		fprintf(rep->out, ", downtime to the us %.2f, guest pause %.2f",
 			ratio(x->m_down_us, y->m_down_us),
 			ratio(x->m_pause_us, y->m_pause_us));
