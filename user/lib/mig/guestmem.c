@@ -130,17 +130,35 @@ cleanup:
 	return ret;
 }
 
+/* The status block, checked: 0 with *s, *w set, or -1. */
+static int read_status(const struct guestmem *g, struct guest_status *s,
+		       uint64_t *w)
+{
+	uint64_t passes;
+
+	if (guestmem__read(g, GUEST_STATUS_GPA, s, sizeof(*s)) ||
+	    s->magic != GUEST_STATUS_MAGIC || s->version != GUEST_ABI_VERSION ||
+	    guest_status_read_counters(s, w, &passes))
+		return -1;
+	return 0;
+}
+
+int guestmem__status_writes(const struct guestmem *g, uint64_t *writes)
+{
+	struct guest_status s;
+
+	return read_status(g, &s, writes);
+}
+
 int guestmem__guest_writes(const struct guestmem *g, uint64_t *writes)
 {
 	struct guest_status s;
 	struct iovec l[IOV], r[IOV];
 	uint32_t words[IOV], x, top = 0;
-	uint64_t w, passes, p, pages, k, i;
+	uint64_t w, p, pages, k, i;
 	ssize_t n;
 
-	if (guestmem__read(g, GUEST_STATUS_GPA, &s, sizeof(s)) ||
-	    s.magic != GUEST_STATUS_MAGIC || s.version != GUEST_ABI_VERSION ||
-	    guest_status_read_counters(&s, &w, &passes))
+	if (read_status(g, &s, &w))
 		return -1;
 	/* The block lags by up to GUEST_STATUS_INTERVAL writes; the data
 	 * pages do not: write k stores k (mod 2^32) in its page's first

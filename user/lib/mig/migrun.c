@@ -35,17 +35,18 @@
 #define MAX_ARGS 64
 #define POLL_MS 50
 /*
- * During the migration the guest's write counter is read at most every
- * 200 ms, not at every poll: a reading scans the first word of every data
- * page of the source's RAM (guestmem__guest_writes(), 8 process_vm_readv
- * calls of 1,024 pieces for 8,192 pages, about 1-2 ms), and each piece
- * takes the source's mmap lock. Read every 50 ms, it overlapped the
- * switchover in about 3 of 10 runs on a 2-core host: the source's
- * migration thread waited in D state on the lock, woken and blocked again
- * by this process, and stopping the vCPUs took 0.7-5.9 ms instead of 0.3
- * (perf sched, 2026-12-06).
+ * The guest's write counter is not read during the migration: a reading
+ * scans the first word of every data page of the source's RAM
+ * (guestmem__guest_writes(), 8 process_vm_readv calls of 1,024 pieces for
+ * 8,192 pages, about 1-2 ms), and each piece takes the source's mmap lock.
+ * Read every 50 ms, it overlapped the switchover in about 3 of 10 runs on
+ * a 2-core host: the source's migration thread waited in D state on the
+ * lock, and stopping the vCPUs took 0.7-5.9 ms instead of 0.3 (perf sched,
+ * 2026-12-06); read every 200 ms, 1 of 8 runs still had such a stop. The
+ * rate during the migration is taken from two readings instead: just
+ * before `migrate`, and once the migration has ended (the source is then
+ * stopped at the switchover, so its count is the count at the stop).
  */
-#define DURING_SAMPLE_S 0.2
 #define LEGACY_START 0xa0000ULL
 #define LEGACY_END 0x100000ULL
 
@@ -104,9 +105,9 @@ int migrun_mode__parse(const char *name)
 	return -1;
 }
 
-/* The workload guest's write rate from its counter, sampled often: the
- * counter moves in steps (every GUEST_STATUS_INTERVAL writes), so the rate
- * is taken between the first and the last step seen, timed to the poll. */
+/* The workload guest's write rate over the warm-up, from its counter
+ * sampled at every poll (exact, guestmem__guest_writes()); the rate is
+ * taken between the first and the last change seen, timed to the poll. */
 struct ratemeter {
 	bool any;		/* a first sample was taken */
 	uint64_t last;		/* the last value seen */
@@ -154,10 +155,33 @@ struct run {
 	int port;
 	bool planner_started;
 	struct guestmem gsrc;	/* the source's RAM, located once it runs */
-	struct ratemeter before, during;
-	double next_during;	/* when the counter may be read again */
+	struct ratemeter before;
+	bool during_read;	/* the count at `migrate` was read: */
+	uint64_t during_w0;	/* that count */
+	double during_t0;	/* and when it was read */
 	bool have_writes;
 };
+
+/* Writes per second from `migrate` to the switchover (or, when the
+ * migration did not complete, to now, the source still running): the
+ * count at `migrate` and the count now, over QEMU's total time less its
+ * downtime (the writes stop when the vCPUs stop). -1 when unread. */
+static double rate_during(const struct run *R, const struct migrun_result *r)
+{
+	uint64_t w;
+	double dt;
+
+	if (!R->during_read || guestmem__guest_writes(&R->gsrc, &w) ||
+	    w < R->during_w0)
+		return -1;
+	if (!strcmp(r->status, "completed"))
+		dt = (double)(r->total_time_ms - r->downtime_ms) / 1000.0;
+	else
+		dt = clock_now_s() - R->during_t0;
+	if (dt <= 0)
+		return -1;
+	return (double)(w - R->during_w0) / dt;
+}
 
 static void sleep_s(double s)
 {
@@ -527,16 +551,11 @@ static int follow(struct run *R, struct migrun_result *r, char *err,
 		v = jint(ret, "dirty-limit-throttle-time-per-round");
 		if (v > r->max_dirty_limit_us)
 			r->max_dirty_limit_us = v;
-		/* while the source runs: its writes stop at the switchover;
-		 * at most every DURING_SAMPLE_S */
-		if (R->have_writes && strcmp(status, "completed") &&
-		    clock_now_s() >= R->next_during &&
-		    !guestmem__guest_writes(&R->gsrc, &w)) {
-			R->next_during = clock_now_s() + DURING_SAMPLE_S;
-			rate_sample(&R->during, clock_now_s(), w);
-		}
 		if (c->verbose && clock_now_s() >= next_say) {
 			next_say = clock_now_s() + 1;
+			w = 0;
+			if (R->have_writes)
+				guestmem__status_writes(&R->gsrc, &w);
 			say(c, "%s: %lld syncs, %lld MiB sent, %lld MiB dirty, "
 			    "cpu throttle %lld%%, dirty-limit sleep %lld us, "
 			    "guest writes %llu", status, (long long)syncs,
@@ -544,7 +563,7 @@ static int follow(struct run *R, struct migrun_result *r, char *err,
 			    (long long)jint(ram, "remaining") >> 20,
 			    (long long)jint(ret, "cpu-throttle-percentage"),
 			    (long long)jint(ret, "dirty-limit-throttle-time-per-round"),
-			    (unsigned long long)R->during.last);
+			    (unsigned long long)w);
 		}
 		if (!strcmp(status, "completed") || !strcmp(status, "failed") ||
 		    !strcmp(status, "cancelled")) {
@@ -983,8 +1002,9 @@ int migrun__run(const struct migrun_config *c, struct migrun_result *r,
 	if (warm_up(&R, err, errlen) || set_up_migration(&R, err, errlen))
 		goto cleanup;
 	if (R.have_writes && !guestmem__guest_writes(&R.gsrc, &w)) {
-		rate_sample(&R.during, clock_now_s(), w);
-		R.next_during = clock_now_s() + DURING_SAMPLE_S;
+		R.during_read = true;
+		R.during_w0 = w;
+		R.during_t0 = clock_now_s();
 	}
 	snprintf(args, sizeof(args), "{\"uri\": \"tcp:%s:%d\"}",
 		 c->dst_addr ? c->dst_addr : "127.0.0.1", R.port);
@@ -1001,7 +1021,7 @@ int migrun__run(const struct migrun_config *c, struct migrun_result *r,
 		goto cleanup;
 	if (R.have_writes) {
 		r->guest_rate_before = rate_of(&R.before);
-		r->guest_rate_during = rate_of(&R.during);
+		r->guest_rate_during = rate_during(&R, r);
 		r->guest_rate_read = r->guest_rate_before >= 0 &&
 				     r->guest_rate_during >= 0;
 	}
