@@ -62,11 +62,14 @@ def main():
               f"[{time.time() - t0:.0f} s{'; ' + note if note else ''}]",
               flush=True)
     print("bench matrix: table (medians; times and downtimes in ms, "
-          "transferred in MiB)")
+          "transferred in MiB; S&C B: plan/stock bytes of the "
+          "stop-and-copy, QEMU's downtime-bytes)")
     for line in matrix.table(rows):
         print("bench matrix:   " + line)
     for met, text in matrix.targets(rows):
         print(f"bench matrix: target {'met' if met else 'MISSED'}: {text}")
+    for ok, text in matrix.checks(rows):
+        print(f"bench matrix: check {'passed' if ok else 'FAILED'}: {text}")
     return rc
 
 
