@@ -227,7 +227,8 @@ def rank_p_greater(x, y):
     if not m or not n:
         return None
     u = sum((a > b) + 0.5 * (a == b) for a in x for b in y)
-    # ways[j][k]: arrangements of j x's and ... with U = k, built up over n
+    # ways[mm][k]: orderings of mm x's among the y's taken so far (nn - 1
+    # before a step) with U = k; built up one y at a time
     ways = [[1] + [0] * (m * n) for _ in range(m + 1)]
     for nn in range(1, n + 1):
         new = [[0] * (m * n + 1) for _ in range(m + 1)]

@@ -3,7 +3,7 @@
  * test_guestmem - guestmem: RAM read in place from another process with
  * process_vm_readv and compared in chunks (memdiff itself: test_memdiff),
  * and the workload guest's write counter read from its status block and
- * data pages, on memory of this process laid out like a guest's RAM. No
+ * data pages (or from the block alone), on memory of this process laid out like a guest's RAM. No
  * QEMU needed.
  */
 #include <errno.h>
@@ -63,6 +63,8 @@ static void test_guestmem_in_place(void)
 	*(uint32_t *)(ram + GUEST_DATA_START_DEFAULT + 9 * 4096) = 1000000 + 4000;
 	ASSERT_OK(guestmem__guest_writes(&g, &w), "counter read again");
 	ASSERT_EQ(w, 1004000, "a later write is seen in place");
+	ASSERT_OK(guestmem__status_writes(&g, &w), "status block read");
+	ASSERT_EQ(w, 1000000, "the block alone: its own count, no scan");
 	/* a second "process" with the same bytes, then one page changed */
 	copy = malloc(RAM);
 	if (!ASSERT_NOT_NULL(copy, "allocate"))
@@ -84,6 +86,7 @@ static void test_guestmem_in_place(void)
 	/* not the workload guest; reads past the RAM refused */
 	((struct guest_status *)(ram + GUEST_STATUS_GPA))->magic = 0;
 	ASSERT_TRUE(guestmem__guest_writes(&g, &w) < 0, "no block, no count");
+	ASSERT_TRUE(guestmem__status_writes(&g, &w) < 0, "nor from the block");
 	ASSERT_EQ(guestmem__read(&g, RAM - 8, &w, 16), -EFAULT, "past the end");
 	h.size = RAM / 2;
 	ASSERT_TRUE(guestmem__compare(&g, &h, 0, 0, &d, err, sizeof(err)) < 0,
