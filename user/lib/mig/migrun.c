@@ -34,19 +34,6 @@
 
 #define MAX_ARGS 64
 #define POLL_MS 50
-/*
- * The guest's write counter is not read during the migration: a reading
- * scans the first word of every data page of the source's RAM
- * (guestmem__guest_writes(), 8 process_vm_readv calls of 1,024 pieces for
- * 8,192 pages, about 1-2 ms), and each piece takes the source's mmap lock.
- * Read every 50 ms, it overlapped the switchover in about 3 of 10 runs on
- * a 2-core host: the source's migration thread waited in D state on the
- * lock, and stopping the vCPUs took 0.7-5.9 ms instead of 0.3 (perf sched,
- * 2026-12-06); read every 200 ms, 1 of 8 runs still had such a stop. The
- * rate during the migration is taken from two readings instead: just
- * before `migrate`, and once the migration has ended (the source is then
- * stopped at the switchover, so its count is the count at the stop).
- */
 #define LEGACY_START 0xa0000ULL
 #define LEGACY_END 0x100000ULL
 
@@ -162,6 +149,19 @@ struct run {
 	bool have_writes;
 };
 
+/*
+ * The guest's write counter is not read during the migration: a reading
+ * scans the first word of every data page of the source's RAM
+ * (guestmem__guest_writes(), 8 process_vm_readv calls of 1,024 pieces for
+ * 8,192 pages, about 1-2 ms), and each piece takes the source's mmap lock.
+ * Read every 50 ms, it overlapped the switchover in about 3 of 10 runs on
+ * a 2-core host: the source's migration thread waited in D state on the
+ * lock, and stopping the vCPUs took 0.7-5.9 ms instead of 0.3 (perf sched,
+ * 2026-12-06); read every 200 ms, 1 of 8 runs still had such a stop. The
+ * rate during the migration is taken from two readings instead: just
+ * before `migrate`, and once the migration has ended (the source is then
+ * stopped at the switchover, so its count is the count at the stop).
+ */
 /* Writes per second from `migrate` to the switchover (or, when the
  * migration did not complete, to now, the source still running): the
  * count at `migrate` and the count now, over QEMU's total time less its
