@@ -13,6 +13,7 @@ whose rate tc shapes (QEMU's own limit is then set far above it).
 """
 import contextlib
 import json
+import math
 import os
 import signal
 import subprocess
@@ -243,6 +244,13 @@ def rank_p_greater(x, y):
     return sum(c for k, c in enumerate(ways[m]) if k >= u - 1e-9) / total
 
 
+def rank_min_p(m, n):
+    """The smallest p rank_p_greater can give for samples of m and n
+    values (all of the m above all of the n): 1 / C(m + n, m); None when
+    either is empty."""
+    return 1 / math.comb(m + n, m) if m and n else None
+
+
 def fmt(x, nd=2):
     return "-" if x is None else f"{x:.{nd}f}"
 
@@ -290,6 +298,7 @@ def row(c, runs, summary):
                   and o.get("downtime_us") is not None]
            for mode in ("stock", "plan")}
     r["d_us_p"] = rank_p_greater(dus["plan"], dus["stock"])
+    r["d_us_min_p"] = rank_min_p(len(dus["plan"]), len(dus["stock"]))
     return r
 
 
@@ -322,17 +331,25 @@ def checks(rows):
     instead of them. Where a rank test over the runs finds the plan's
     downtime longer than stock's (one-sided p < 0.05): a ratio of medians
     of a few 4-6 ms readings goes either way, this says whether the runs
-    show more than that scatter. With 3 runs a mode no p is below 0.05."""
-    ranked = [r for r in rows if r.get("d_us_p") is not None]
+    show more than that scatter. A case with too few runs for any p below
+    0.05 (3 a mode: 1/20 at best) is not tested; passed is None, with
+    the reason, when no case can be."""
+    ranked = [r for r in rows if r.get("d_us_p") is not None
+              and r.get("d_us_min_p") is not None and r["d_us_min_p"] < 0.05]
+    untested = [r["name"] for r in rows if r not in ranked]
     if not ranked:
-        return []
+        return [(None, "no rank test of the downtimes: too few completed "
+                 "runs a mode for a one-sided p below 0.05 (4 and 4 at "
+                 "least; BENCH_MATRIX_RUNS)")] if rows else []
     longer = [f"{r['name']} (p {r['d_us_p']:.3f})" for r in ranked
               if r["d_us_p"] < 0.05]
     return [(not longer, "no case where a rank test finds the plan's "
              "downtime longer than stock's, one-sided p < 0.05 (p per "
              "case: " + ", ".join(f"{r['name']} {r['d_us_p']:.2f}"
                                   for r in ranked) +
-             f"; longer: {', '.join(longer) or 'none'})")]
+             f"; longer: {', '.join(longer) or 'none'}" +
+             (f"; too few runs to test: {', '.join(untested)}"
+              if untested else "") + ")")]
 
 
 def targets(rows):

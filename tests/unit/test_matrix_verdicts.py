@@ -110,5 +110,28 @@ def test_longer_every_run_fails_the_rank_check():
             f"the plan shorter every run: both pass, p {r['d_us_p']}")
 
 
+@t.test
+def test_too_few_runs_is_no_check():
+    # 3 a mode, the plan longer in every run: p is 1/20, the smallest 3
+    # and 3 allow, so the rank test cannot tell; it says so, not "passed"
+    stock, plan = [5000, 4200, 6100], [9000, 9500, 9900]
+    c = dict(name="case", bw=8, dt=1000, append="")
+    r = M.row(c, runs(stock, plan), summary(stock, plan))
+    t.check(abs(r["d_us_min_p"] - 0.05) < 1e-12,
+            f"3 and 3: at best 1/20, got {r['d_us_min_p']}")
+    (ok, text), = M.checks([r])
+    print(f"  {text}")
+    t.check(ok is None and text.startswith("no rank test"),
+            f"not run: {ok}, {text}")
+    # with a 4th run a mode it can: 1/70 < 0.05, and it fails
+    r4 = M.row(c, runs(stock + [4500], plan + [9700]),
+               summary(stock + [4500], plan + [9700]))
+    (ok, text), = M.checks([r4])
+    t.check(ok is False and r4["d_us_p"] < 0.05, f"4 and 4: {text}")
+    # a case with too few runs beside one with enough is named, not tested
+    (ok, text), = M.checks([r4, dict(r, name="short")])
+    t.check(ok is False and "too few runs to test: short" in text, text)
+
+
 if __name__ == "__main__":
     sys.exit(t.finish())
