@@ -334,9 +334,10 @@ def checks(rows):
     show more than that scatter. A case with too few runs for any p below
     0.05 (3 a mode: 1/20 at best) is not tested; passed is None, with
     the reason, when no case can be."""
-    ranked = [r for r in rows if r.get("d_us_p") is not None
-              and r.get("d_us_min_p") is not None and r["d_us_min_p"] < 0.05]
-    untested = [r["name"] for r in rows if r not in ranked]
+    # d_us_min_p is None exactly when d_us_p is (no runs in a mode)
+    testable = [(r.get("d_us_min_p") or 1) < 0.05 for r in rows]
+    ranked = [r for r, ok in zip(rows, testable) if ok]
+    untested = [r["name"] for r, ok in zip(rows, testable) if not ok]
     if not ranked:
         return [(None, "no rank test of the downtimes: too few completed "
                  "runs a mode for a one-sided p below 0.05 (4 and 4 at "

@@ -3,8 +3,8 @@
  * test_guestmem - guestmem: RAM read in place from another process with
  * process_vm_readv and compared in chunks (memdiff itself: test_memdiff),
  * and the workload guest's write counter read from its status block and
- * data pages (or from the block alone), on memory of this process laid out like a guest's RAM. No
- * QEMU needed.
+ * data pages (or from the block alone), on memory of this process laid
+ * out like a guest's RAM. No QEMU needed.
  */
 #include <errno.h>
 #include <stdint.h>

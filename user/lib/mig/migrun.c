@@ -161,8 +161,8 @@ struct run {
  * rate during the migration is taken from two readings instead: just
  * before `migrate`, and once the migration has ended (the source is then
  * stopped at the switchover, so its count is the count at the stop).
- */
-/* Writes per second from `migrate` to the switchover (or, when the
+ *
+ * Writes per second from `migrate` to the switchover (or, when the
  * migration did not complete, to now, the source still running): the
  * count at `migrate` and the count now, over QEMU's total time less its
  * downtime (the writes stop when the vCPUs stop). -1 when unread. */
