@@ -145,12 +145,23 @@ def check_runs(runs, n_expected):
                  f"{r['rejected']}" if r["mode"] == "plan" else ""))
 
 
+# How much longer than QEMU's own clock readings the checkpoints may span.
+# The start checkpoint takes its timestamp, then writes its line to the
+# trace file, and only then does QEMU read its clock; at the end QEMU reads
+# its clock first. So a slow write, or the migration thread preempted
+# between the two readings, only lengthens the checkpoints' interval. On
+# two cores busy with a TCG guest this reached 1.5 ms (CI of 58a11b1).
+CHECKPOINT_LAG_MS = 3.0
+
+
 def check_downtime_us(name, r):
     """QEMU's downtime checkpoints were read to the microsecond: the
     source's downtime agrees with QEMU's whole-ms reading of the same
-    interval (two ms clock readings: within 1 ms, plus the few us between
-    a checkpoint and its clock reading), and the guest's pause, up to the
-    destination ready to run it, is no shorter."""
+    interval, and the guest's pause, up to the destination ready to run
+    it, is no shorter. Two whole-ms readings are within 1 ms of the
+    interval between them; the checkpoints bracket those readings, so they
+    are never shorter than that (less a few us of rounding) and may be
+    longer by the lag above."""
     if r["status"] != "completed":
         return
     us, pause = r.get("downtime_us"), r.get("pause_us")
@@ -158,8 +169,10 @@ def check_downtime_us(name, r):
             f"{name}: downtime_us and pause_us read ({us}, {pause})")
     if us is None or pause is None:
         return
-    t.check(abs(r["downtime_ms"] - us / 1000) <= 1.1,
-            f"{name}: downtime {us} us vs QEMU's {r['downtime_ms']} ms")
+    lag = us / 1000 - r["downtime_ms"]
+    t.check(-1.1 <= lag <= 1.1 + CHECKPOINT_LAG_MS,
+            f"{name}: downtime {us} us vs QEMU's {r['downtime_ms']} ms "
+            f"(from -1.1 to {1.1 + CHECKPOINT_LAG_MS} ms longer)")
     t.check(pause >= us, f"{name}: pause {pause} us >= downtime {us} us")
 
 
