@@ -271,9 +271,10 @@ def row(c, runs, summary):
     # did not end in time left the guest on the source: nothing to compare
     done_all = [o for o in runs if o["status"] == "completed"]
     r["mem_checked"] = sum(1 for o in done_all if o.get("memory_checked"))
-    r["mem_ok"] = bool(done_all) and all(o.get("memory_checked") and
-                                         o.get("memory_equal")
-                                         for o in done_all)
+    # (a case where none completed has none that differs: its failure to
+    # complete is the targets' "plan completed in every case")
+    r["mem_ok"] = all(o.get("memory_checked") and o.get("memory_equal")
+                      for o in done_all)
     s, p = r["stock"], r["plan"]
     r["converges"] = bool(s) and r["stock_done"] == r["stock_n"]
     r["t"] = ratio(p and p["total_time_ms"], s and s["total_time_ms"])
@@ -302,6 +303,13 @@ def row(c, runs, summary):
     return r
 
 
+def mem_word(r):
+    """The table's memory column: none completed, equal, or not."""
+    if not r["mem_checked"] and r["mem_ok"]:
+        return "none completed"
+    return "equal" if r["mem_ok"] else "DIFFERS/unchecked"
+
+
 def table(rows):
     """Text lines: one per case, then the targets."""
     lines = [f"{'case':<18} {'link, limit, RAM':<26} "
@@ -321,8 +329,7 @@ def table(rows):
             f"{fmt(r['t']) + ', ' + fmt(r['b']) + ', ' + fmt(r['d']):<22} "
             f"{fmt(r.get('d_us')) + ', ' + fmt(r.get('pause')):<15} "
             f"{fmt(r.get('db')):<6} "
-            f"{'equal' if r['mem_ok'] else 'DIFFERS/unchecked'} "
-            f"({r['mem_checked']} checked)")
+            f"{mem_word(r)} ({r['mem_checked']} checked)")
     return lines
 
 

@@ -10,7 +10,10 @@
   run that did not complete or has no reading is left out;
 - targets() keeps the medians' verdict as the target; checks() gives the
   rank test beside it: a plan whose median is 1 % longer but within the
-  scatter passes the rank check, one longer in every run fails it.
+  scatter passes the rank check, one longer in every run fails it;
+- a case where no migration completed has no memory that differs (the
+  table says "none completed"), and its plan did not complete; one
+  completed migration with unequal memory still fails the memory target.
 """
 import itertools
 import os
@@ -131,6 +134,31 @@ def test_too_few_runs_is_no_check():
     # a case with too few runs beside one with enough is named, not tested
     (ok, text), = M.checks([r4, dict(r, name="short")])
     t.check(ok is False and "too few runs to test: short" in text, text)
+
+
+@t.test
+def test_none_completed_is_not_a_memory_failure():
+    # the bench's first pair of a guest that converges in neither mode:
+    # no memory to compare, so none differs; what failed is completing
+    c = dict(name="stuck", bw=8, dt=1000, append="")
+    timeouts = [dict(run=1, mode=m, status="timeout", downtime_ms=0)
+                for m in ("stock", "plan")]
+    r = M.row(c, timeouts, None)
+    line = M.table([r])[1]
+    verdict = {text.split(" (")[0]: ok for ok, text in M.targets([r])}
+    print(f"  {line.split('   ')[-1].strip()}; {verdict}")
+    t.check(r["mem_ok"] and "none completed (0 checked)" in line,
+            f"memory: none completed, none differs ({line})")
+    t.check(verdict.get("memory equal after every completed migration")
+            and verdict.get("plan completed in every case") is False,
+            f"targets: memory met, plan completed missed ({verdict})")
+    # one completed migration whose memory differs still fails
+    bad = timeouts + [dict(run=2, mode="plan", status="completed",
+                           downtime_ms=9, memory_checked=True,
+                           memory_equal=False)]
+    r = M.row(c, bad, None)
+    t.check(not r["mem_ok"] and "DIFFERS" in M.table([r])[1],
+            "a completed migration with memory unequal: DIFFERS")
 
 
 if __name__ == "__main__":
