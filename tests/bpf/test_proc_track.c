@@ -82,6 +82,45 @@ static void msleep(unsigned int ms)
 	nanosleep(&ts, NULL);
 }
 
+/*
+ * Wait until pid's main thread is blocked in read(2) on its stdin: its
+ * /proc/PID/syscall reads "0 0x0 ..." (syscall 0, fd 0), so it writes
+ * nothing until the next command, and a harvest sees a quiet process.
+ * The warm-up epochs had no wait and the others a fixed 20 ms. Once (CI
+ * of dfb3648) the first checked epoch had 2 pages in the BPF view alone:
+ * most likely pages the helper wrote while a warm-up epoch was harvested,
+ * after the BPF harvest and before the PAGEMAP_SCAN, and not again. Returns 0,
+ * or -1 after timeout_ms (or when the file cannot be read: then it has
+ * slept 20 ms, the old wait).
+ */
+static int wait_in_read(pid_t pid, int timeout_ms)
+{
+	char path[64], buf[64];
+	uint64_t end = clock_now_ns() + (uint64_t)timeout_ms * 1000000;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/syscall", (int)pid);
+	do {
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			msleep(20);
+			return -1;
+		}
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (n < 0) {
+			msleep(20);
+			return -1;
+		}
+		buf[n] = 0;
+		if (!strncmp(buf, "0 0x0 ", 6))
+			return 0;
+		msleep(1);
+	} while (clock_now_ns() < end);
+	return -1;
+}
+
 static int count_fds(void)
 {
 	DIR *d = opendir("/proc/self/fd");
@@ -167,8 +206,10 @@ static void test_equality(void)
 		       line))
 		goto cleanup;
 	/* Two quiet epochs: the first arms what check-in registered. */
-	for (k = 0; k < 2; k++)
+	for (k = 0; k < 2; k++) {
+		ASSERT_OK(wait_in_read(pid, 5000), "helper waits in read(2)");
 		ASSERT_OK(proc_trace__epoch(pt, &ep), "warm-up epoch");
+	}
 	base_a = proc_trace__page_of(pt, pid, a);
 	base_b = proc_trace__page_of(pt, pid, b);
 	base_s = proc_trace__page_of(pt, pid, sh);
@@ -196,8 +237,10 @@ static void test_equality(void)
 			else if (!strncmp(tok, "c@", 2))
 				c = strtoul(tok + 2, NULL, 16);
 		}
-		msleep(20); /* let it reach read(2): quiet while we harvest */
-		if (!ASSERT_OK(proc_trace__epoch(pt, &ep), "epoch"))
+		/* quiet while we harvest */
+		if (!ASSERT_OK(wait_in_read(pid, 5000),
+			       "helper waits in read(2)") ||
+		    !ASSERT_OK(proc_trace__epoch(pt, &ep), "epoch"))
 			goto cleanup;
 		printf("  epoch %2d: bpf %3" PRIu64 " written %3" PRIu64
 		       " unknown %3" PRIu64 " bpf-only %" PRIu64
