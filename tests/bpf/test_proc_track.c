@@ -89,9 +89,9 @@ static void msleep(unsigned int ms)
  * The warm-up epochs had no wait and the others a fixed 20 ms. Once (CI
  * of dfb3648) the first checked epoch had 2 pages in the BPF view alone:
  * most likely pages the helper wrote while a warm-up epoch was harvested,
- * after the BPF harvest and before the PAGEMAP_SCAN, and not again. Returns 0,
- * or -1 after timeout_ms (or when the file cannot be read: then it has
- * slept 20 ms, the old wait).
+ * after the BPF harvest and before the PAGEMAP_SCAN, and not again.
+ * Returns 0, or -1 after timeout_ms. Where the file cannot be read (no
+ * ptrace access to pid), it sleeps 20 ms, the old wait, and returns 0.
  */
 static int wait_in_read(pid_t pid, int timeout_ms)
 {
@@ -103,15 +103,12 @@ static int wait_in_read(pid_t pid, int timeout_ms)
 	snprintf(path, sizeof(path), "/proc/%d/syscall", (int)pid);
 	do {
 		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0) {
-			msleep(20);
-			return -1;
-		}
-		n = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
+		n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+		if (fd >= 0)
+			close(fd);
 		if (n < 0) {
 			msleep(20);
-			return -1;
+			return 0;
 		}
 		buf[n] = 0;
 		if (!strncmp(buf, "0 0x0 ", 6))
