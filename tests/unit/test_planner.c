@@ -76,6 +76,17 @@ static struct planner *mkplanner(struct model *m, double pages_per_s,
 	return planner__new(&pp, m);
 }
 
+/* One reading of the link at its guessed rate (no pages sent, so nothing
+ * else changes): a planner stops only on a measured bandwidth. */
+static int measure_link(struct planner *pl, double pages_per_s)
+{
+	struct planner_feedback fb = {
+		.duration_s = 0.1, .bandwidth = pages_per_s * 4096,
+	};
+
+	return planner__feedback(pl, &fb);
+}
+
 /* Every dirty page exactly once in send[] or deferred; nothing else. */
 static bool check_partition(const struct plan *p, const uint64_t *dirty)
 {
@@ -129,7 +140,8 @@ static void test_partition_random(void)
 		goto out;
 	/* 2000 pages/s, 300 ms: budget 600 pages; window 200 (0.1 s). */
 	pl = mkplanner(m, 2000, 0.3);
-	if (!ASSERT_NOT_NULL(pl, "planner"))
+	if (!ASSERT_NOT_NULL(pl, "planner") ||
+	    !ASSERT_OK(measure_link(pl, 2000), "reading"))
 		goto out;
 	for (round = 0; round < 40; round++) {
 		unsigned int n = rnd(&seed) % (round % 2 ? 3000 : 500);
@@ -174,7 +186,8 @@ static void test_stop_sends_everything(void)
 	if (!ASSERT_NOT_NULL(m, "model") || !ASSERT_NOT_NULL(p, "plan"))
 		goto out;
 	pl = mkplanner(m, 2000, 0.3);
-	if (!ASSERT_NOT_NULL(pl, "planner"))
+	if (!ASSERT_NOT_NULL(pl, "planner") ||
+	    !ASSERT_OK(measure_link(pl, 2000), "reading"))
 		goto out;
 	for (i = 0; i < 100; i++)
 		set_bit(dirty, i);
@@ -526,7 +539,8 @@ static void test_objectives(void)
 	planner_params__default(&pp, PAGES, 4096, 0.3, 0.1, 2000 * 4096.0);
 	pp.guard = 1;
 	pl = planner__new(&pp, m);
-	if (!ASSERT_NOT_NULL(pl, "planner"))
+	if (!ASSERT_NOT_NULL(pl, "planner") ||
+	    !ASSERT_OK(measure_link(pl, 2000), "reading"))
 		goto out;
 	ASSERT_OK(planner__plan(pl, dirty, p), "plan");
 	ASSERT_EQ(p->action, PLAN_STOP, "pages: fits the budget, stop");
@@ -534,7 +548,8 @@ static void test_objectives(void)
 	planner__free(pl);
 	pp.objective = PLANNER_DOWNTIME;
 	pl = planner__new(&pp, m);
-	if (!ASSERT_NOT_NULL(pl, "planner"))
+	if (!ASSERT_NOT_NULL(pl, "planner") ||
+	    !ASSERT_OK(measure_link(pl, 2000), "reading"))
 		goto out;
 	ASSERT_OK(planner__plan(pl, dirty, p), "plan");
 	check_partition(p, dirty);
@@ -555,6 +570,45 @@ static void test_objectives(void)
 		dirty[i] = ~0ULL;
 	ASSERT_OK(planner__plan(pl, dirty, p), "plan");
 	ASSERT_EQ(p->window, 1000, "time: iterations of 0.5 s at least");
+out:
+	plan__free(p);
+	planner__free(pl);
+	model__free(m);
+}
+
+/* Before its first reading of the link the planner does not stop, even
+ * where everything fits the budget at the guessed bandwidth (QEMU's
+ * max-bandwidth, a cap, not a rate): it holds the hot pages back and sends
+ * the others; the first reading lets it stop. Nothing dirty stops at once. */
+static void test_no_stop_on_a_guess(void)
+{
+	struct model *m = trained();
+	struct planner *pl = NULL;
+	struct plan *p = plan__new(PAGES);
+	uint64_t dirty[WORDS] = { 0 };
+	unsigned int i, held = 0;
+
+	if (!ASSERT_NOT_NULL(m, "model") || !ASSERT_NOT_NULL(p, "plan"))
+		goto out;
+	pl = mkplanner(m, 2000, 0.3);	/* budget 600 */
+	if (!ASSERT_NOT_NULL(pl, "planner"))
+		goto out;
+	ASSERT_OK(planner__plan(pl, dirty, p), "plan empty");
+	ASSERT_EQ(p->action, PLAN_STOP, "nothing dirty: stop");
+	for (i = 0; i < HOT + 200; i++)
+		set_bit(dirty, i);	/* 456 <= 600 */
+	ASSERT_OK(planner__plan(pl, dirty, p), "plan on the guess");
+	check_partition(p, dirty);
+	ASSERT_EQ(p->action, PLAN_SEND, "no reading yet: iterate");
+	for (i = 0; i < HOT; i++)
+		held += test_bit(p->risky, i);
+	ASSERT_EQ(held, HOT, "the hot pages held back");
+	ASSERT_EQ(p->nr_send, 200, "the cold pages sent");
+	if (!ASSERT_OK(measure_link(pl, 2000), "reading"))
+		goto out;
+	ASSERT_OK(planner__plan(pl, dirty, p), "plan on a reading");
+	ASSERT_EQ(p->action, PLAN_STOP, "measured: fits, stop");
+	ASSERT_EQ(p->nr_send, HOT + 200, "all in the final round");
 out:
 	plan__free(p);
 	planner__free(pl);
@@ -890,6 +944,7 @@ int main(void)
 	RUN_TEST(test_horizon_counts_zero_pages);
 	RUN_TEST(test_written_pages_held_first);
 	RUN_TEST(test_objectives);
+	RUN_TEST(test_no_stop_on_a_guess);
 	RUN_TEST(test_guard);
 	RUN_TEST(test_handover);
 	RUN_TEST(test_nonconvergence);

@@ -445,6 +445,36 @@ out:
 	trace_epochs__free(ti);
 }
 
+/* All of RAM fits the budget at the first sync (1024 pages, 10,000
+ * pages/s, 300 ms: 3,000): QEMU has no threshold before its first 100 ms
+ * of sending, so qemu sends for 100 ms (1,000 pages) first, and prob, whose
+ * planner stops only on a measured bandwidth, sends a window first too;
+ * neither puts the whole RAM into the stop-and-copy. */
+static void test_no_switchover_before_a_measurement(void)
+{
+	struct trace_epochs *tr = make_trace(1024, 100, 100000, w_hot10);
+	struct sim_trace *t = tr ? sim_trace__new(tr, NULL, 0) : NULL;
+	struct sim_result r;
+
+	if (!ASSERT_NOT_NULL(t, "trace"))
+		goto out;
+	if (ASSERT_OK(run(t, &sim_algo_qemu, 10000, 0.3, 1.0, &r), "qemu")) {
+		ASSERT_EQ(r.iterations, 1, "qemu: one measuring period");
+		ASSERT_TRUE(r.final_pages >= 24 && r.final_pages <= 34,
+			    "qemu: the 24 unsent and the hot set in the final");
+		ASSERT_TRUE(r.converged && r.verified, "qemu ok");
+	}
+	if (ASSERT_OK(run(t, &sim_algo_prob, 10000, 0.3, 1.0, &r), "prob")) {
+		ASSERT_TRUE(r.iterations >= 1, "prob: a window first");
+		ASSERT_TRUE(r.final_pages < 1024, "prob: not all in the final");
+		ASSERT_TRUE(r.pages_sent <= 1034, "prob: no more than qemu");
+		ASSERT_TRUE(r.converged && r.verified, "prob ok");
+	}
+out:
+	sim_trace__free(t);
+	trace_epochs__free(tr);
+}
+
 /* A migration longer than the trace replays it. */
 static void test_loops(void)
 {
@@ -1114,6 +1144,7 @@ int main(void)
 	RUN_TEST(test_invariants_and_bound);
 	RUN_TEST(test_oracle_exhaustive);
 	RUN_TEST(test_known_answers);
+	RUN_TEST(test_no_switchover_before_a_measurement);
 	RUN_TEST(test_hot_set_waits);
 	RUN_TEST(test_regret_uniform);
 	RUN_TEST(test_periodic_and_fronts);

@@ -48,6 +48,11 @@ double link_estimate__cautious(const struct link_estimate *e, double k)
 	return fmax(e->mu - k * e->sd, e->mu / 4);
 }
 
+bool link_estimate__measured(const struct link_estimate *e)
+{
+	return e->nbw > 0;
+}
+
 double link_estimate__page_rate(const struct link_estimate *e)
 {
 	double pages = 0, s = 0;

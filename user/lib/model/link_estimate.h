@@ -29,6 +29,7 @@
 #ifndef PRECOPY_LINK_ESTIMATE_H
 #define PRECOPY_LINK_ESTIMATE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #define LINK_BW_SAMPLES 9	/* bandwidth readings kept */
@@ -60,6 +61,9 @@ void link_estimate__add_iteration(struct link_estimate *e, uint64_t pages,
 /* max(mu - k sd, mu / 4): the bandwidth with k sd of caution, never under
  * a quarter of the estimate. */
 double link_estimate__cautious(const struct link_estimate *e, double k);
+
+/* Whether mu rests on a reading (else it is the guess). */
+bool link_estimate__measured(const struct link_estimate *e);
 
 /* The page rate (pages/s); 0 before any iteration. */
 double link_estimate__page_rate(const struct link_estimate *e);

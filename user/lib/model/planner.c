@@ -811,7 +811,8 @@ static bool plan_iterate(struct planner *pl, struct plan_ctx *c,
 	next = r - (double)c->nsend + sum_s + w_out;
 	out->expected_next = next;
 
-	if (c->r > c->budget)
+	/* no STOP on a guessed bandwidth (see Stop-and-copy in planner.h) */
+	if (c->r > c->budget || (c->r && !link_estimate__measured(&pl->link)))
 		return false;
 	/* pages, time: any further iteration only adds pages */
 	if (p->objective != PLANNER_DOWNTIME || !c->r)

@@ -15,11 +15,21 @@
  * QEMU's estimate counts the never-written (zero) pages of RAM too, which
  * a trace does not hold, and on a guest whose untouched memory follows
  * its data (the workload guest) its first sync comes at the pass's end.
+ *
+ * No switchover before QEMU has measured its link: threshold_size is 0
+ * until the first BUFFER_DELAY (100 ms) of sending has passed
+ * (migration_update_counters()), so at the first sync, where everything
+ * already fits the budget, QEMU sends for 100 ms, then (the rest fits
+ * its new threshold) syncs and stops if what is dirty then fits; nothing
+ * dirty stops at once.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 
 #include "sim.h"
+
+#define QEMU_BUFFER_DELAY_S 0.1	/* migration.c's BUFFER_DELAY */
 
 struct qemu_state {
 	struct sim *s;
@@ -59,11 +69,21 @@ static int qemu_sync(void *state, const struct sim_sync *v,
 	struct qemu_state *q = state;
 	uint64_t n, i, first = 0, budget = sim__budget(q->s);
 
-	if (v->nr_dirty <= budget) {
+	if (v->nr_dirty <= budget && (v->iteration > 1 || !v->nr_dirty)) {
 		d->stop = true;
 		return 0;
 	}
 	n = sim__bitmap_list(q->s, v->dirty, q->list);
+	if (v->nr_dirty <= budget && q->threshold_sync >= 0.5) {
+		/* the first sync, all fits: one measuring period, then sync */
+		uint64_t period = (uint64_t)ceil(QEMU_BUFFER_DELAY_S /
+						 sim__dt(q->s));
+
+		d->nr = n < period ? n : period;
+		d->pages = q->list;
+		q->cursor = q->list[d->nr - 1] + 1;
+		return 0;
+	}
 	if (q->threshold_sync < 0.5 || v->iteration == 1) {
 		d->nr = n;
 		d->pages = q->list;
