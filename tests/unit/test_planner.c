@@ -600,6 +600,8 @@ static void test_no_stop_on_a_guess(void)
 	ASSERT_OK(planner__plan(pl, dirty, p), "plan on the guess");
 	check_partition(p, dirty);
 	ASSERT_EQ(p->action, PLAN_SEND, "no reading yet: iterate");
+	ASSERT_TRUE(p->reason && strstr(p->reason, "no bandwidth reading"),
+		    "the reason says so");
 	for (i = 0; i < HOT; i++)
 		held += test_bit(p->risky, i);
 	ASSERT_EQ(held, HOT, "the hot pages held back");

@@ -944,6 +944,8 @@ static int plan_emit_send(struct planner *pl, const struct plan_ctx *c,
 	} else {
 		out->reason = c->r > c->budget ?
 			"too much dirty for the downtime limit" :
+			!link_estimate__measured(&pl->link) ?
+			"no bandwidth reading yet: the budget is a guess" :
 			"another iteration shrinks what is dirty";
 	}
 	return 0;
