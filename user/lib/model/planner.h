@@ -181,7 +181,8 @@
  * too (sim_qemu.c), only cases where the RAM fit the budget at the first
  * sync changed: prob's pages there rose by up to 8 % (corpus/sqlite at 32
  * MiB/s; 0-3 % elsewhere), qemu's by up to 41 %, prob/qemu 0.71-1.00; the
- * medians of the tune and report splits stayed 0.916 and 0.883. With objective downtime: another iteration would send the
+ * medians of the tune and report splits stayed 0.916 and 0.883.
+ * With objective downtime: another iteration would send the
  * S pages it does not hold back (at most the window) over t = S *
  * page_size / mu seconds; of them the sum of their risk over t comes back,
  * and the pages outside the dirty set that get written in t arrive (the
