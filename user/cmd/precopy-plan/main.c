@@ -88,6 +88,7 @@ struct mig {
 				 * take from its downtime */
 	uint64_t remaining;	/* dirty pages at its sync */
 	uint64_t plans, dropped;
+	double plan_ms;		/* the last plan's planning and publishing */
 };
 
 static struct tracker *tr;
@@ -227,7 +228,7 @@ static void log_plan(const struct mig *m, uint64_t iteration,
 			printf(",\"leak_pages_per_s\":%.1f", leak);
 		else
 			printf(",\"leak_pages_per_s\":null");
-		printf("}\n");
+		printf(",\"plan_ms\":%.3f}\n", m->plan_ms);
 	} else {
 		printf("gen %" PRIu64 " it %" PRIu64 ": plan %" PRIu64 " %s "
 		       "window %" PRIu64 " send %" PRIu64 " (%" PRIu64
@@ -536,6 +537,7 @@ static void harvest(struct mig *m)
 static void plan_and_publish(struct plan_serve *s, struct mig *m)
 {
 	struct plan_serve_pub pub;
+	uint64_t t0 = plan_ring_now_ns();
 	int ret;
 
 	ret = planner__plan(m->planner, m->dirty, m->plan);
@@ -552,6 +554,7 @@ static void plan_and_publish(struct plan_serve *s, struct mig *m)
 		return;
 	}
 	plan_metrics__plan(&pm, m->iteration, m->plan, ret == 0);
+	m->plan_ms = (plan_ring_now_ns() - t0) / 1e6;
 	if (ret == 0 && m->plan->action == PLAN_STOP)
 		m->stop_out = true;
 	if (ret == 0)
