@@ -495,6 +495,26 @@ out:
 	plan__free(p);
 }
 
+/* plan_exec_mode_now: the mode of plan_exec_mode at the clock's time
+ * (plan_ring_now_ns), FOLLOW with a plan in force. */
+static void test_mode_now(void)
+{
+	static const uint64_t pairs[] = { 5, 1, 7, 3 };
+	struct plan_exec e;
+	uint64_t now = plan_ring_now_ns();
+
+	plan_exec_init(&e, true);
+	plan_exec_begin(&e, 1, now);
+	ASSERT_EQ(plan_exec_mode_now(&e), PLAN_EXEC_WAIT,
+		  "no plan yet, within the grace: wait");
+	plan_exec_adopt(&e, mkplan(1, PLAN_ACT_SEND, 1, 1, 1, pairs));
+	ASSERT_EQ(plan_exec_mode_now(&e), PLAN_EXEC_FOLLOW, "a plan in force");
+	plan_exec_begin(&e, 2, now - 2 * PLAN_EXEC_GRACE_NS);
+	ASSERT_EQ(plan_exec_mode_now(&e), PLAN_EXEC_STOCK,
+		  "no plan, the grace over by the clock: stock");
+	ASSERT_EQ(e.n_late, 1, "one late plan");
+}
+
 int main(void)
 {
 	RUN_TEST(test_window_and_clean_pages);
@@ -504,5 +524,6 @@ int main(void)
 	RUN_TEST(test_no_plan_is_stock);
 	RUN_TEST(test_driven_migration);
 	RUN_TEST(test_encoded_plan);
+	RUN_TEST(test_mode_now);
 	return harness_finish();
 }

@@ -677,6 +677,13 @@ enum plan_exec_mode plan_exec_mode(struct plan_exec *e, uint64_t now_ns)
 	return PLAN_EXEC_STOCK;
 }
 
+enum plan_exec_mode plan_exec_mode_now(struct plan_exec *e)
+{
+	if (e->plan)
+		return PLAN_EXEC_FOLLOW;
+	return plan_exec_mode(e, plan_ring_now_ns());
+}
+
 void plan_exec_sent(struct plan_exec *e, uint64_t pages)
 {
 	e->sent += pages;

@@ -594,6 +594,11 @@ void plan_exec_lost(struct plan_exec *e);
 /* The mode at now_ns (see above). */
 enum plan_exec_mode plan_exec_mode(struct plan_exec *e, uint64_t now_ns);
 
+/* plan_exec_mode() now, by plan_ring_now_ns(), which it reads only when no
+ * plan is in force (then the mode is FOLLOW whatever the time): for a
+ * consumer that asks at every page. */
+enum plan_exec_mode plan_exec_mode_now(struct plan_exec *e);
+
 /* Count `pages` pages sent in the running iteration. */
 void plan_exec_sent(struct plan_exec *e, uint64_t pages);
 
