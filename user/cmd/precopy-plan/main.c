@@ -88,7 +88,6 @@ struct mig {
 				 * take from its downtime */
 	uint64_t remaining;	/* dirty pages at its sync */
 	uint64_t plans, dropped;
-	double plan_ms;		/* the last plan's planning and publishing */
 };
 
 static struct tracker *tr;
@@ -189,7 +188,7 @@ static void note(const char *fmt, ...)
 
 static void log_plan(const struct mig *m, uint64_t iteration,
 		     const struct plan *p, const struct plan_serve_pub *pub,
-		     int published, uint64_t remaining)
+		     int published, uint64_t remaining, double plan_ms)
 {
 	const char *action = p->action == PLAN_STOP ? "stop" : "send";
 	double mib = p->bandwidth / (1 << 20);
@@ -228,7 +227,7 @@ static void log_plan(const struct mig *m, uint64_t iteration,
 			printf(",\"leak_pages_per_s\":%.1f", leak);
 		else
 			printf(",\"leak_pages_per_s\":null");
-		printf(",\"plan_ms\":%.3f}\n", m->plan_ms);
+		printf(",\"plan_ms\":%.3f}\n", plan_ms);
 	} else {
 		printf("gen %" PRIu64 " it %" PRIu64 ": plan %" PRIu64 " %s "
 		       "window %" PRIu64 " send %" PRIu64 " (%" PRIu64
@@ -554,14 +553,14 @@ static void plan_and_publish(struct plan_serve *s, struct mig *m)
 		return;
 	}
 	plan_metrics__plan(&pm, m->iteration, m->plan, ret == 0);
-	m->plan_ms = (plan_ring_now_ns() - t0) / 1e6;
 	if (ret == 0 && m->plan->action == PLAN_STOP)
 		m->stop_out = true;
 	if (ret == 0)
 		m->plans++;
 	else
 		m->dropped++;
-	log_plan(m, m->iteration, m->plan, &pub, ret, m->remaining);
+	log_plan(m, m->iteration, m->plan, &pub, ret, m->remaining,
+		 (plan_ring_now_ns() - t0) / 1e6);
 }
 
 static void on_sync(struct plan_serve *s, struct mig *m,
