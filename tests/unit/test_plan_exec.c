@@ -513,6 +513,16 @@ static void test_mode_now(void)
 	ASSERT_EQ(plan_exec_mode_now(&e), PLAN_EXEC_STOCK,
 		  "no plan, the grace over by the clock: stock");
 	ASSERT_EQ(e.n_late, 1, "one late plan");
+	/* late, the iteration is QEMU's to its end: the clock is no longer
+	 * asked (a start in the future would read as WAIT) */
+	e.start_ns = plan_ring_now_ns() + PLAN_EXEC_GRACE_NS;
+	ASSERT_EQ(plan_exec_mode_now(&e), PLAN_EXEC_STOCK, "late: stock");
+	ASSERT_EQ(plan_exec_mode(&e, e.start_ns), PLAN_EXEC_WAIT,
+		  "which the clock alone would not say");
+	/* a refused STOP: the same */
+	plan_exec_begin(&e, 3, plan_ring_now_ns() + PLAN_EXEC_GRACE_NS);
+	e.refused = true;
+	ASSERT_EQ(plan_exec_mode_now(&e), PLAN_EXEC_STOCK, "refused: stock");
 }
 
 int main(void)

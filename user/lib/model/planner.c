@@ -591,6 +591,10 @@ static void plan_measure(struct planner *pl, struct plan_ctx *c,
 	if (p->objective == PLANNER_TIME && iter_s < PLANNER_LONG_ITER_S)
 		iter_s = PLANNER_LONG_ITER_S;
 	c->window = (uint64_t)floor(c->lo * iter_s / p->page_size);
+	/* before the first reading: the guess may be a cap, not a rate */
+	if (p->guess_window > 0 && !link_estimate__measured(&pl->link) &&
+	    c->window > p->guess_window)
+		c->window = p->guess_window;
 	if (c->window < 1)
 		c->window = 1;
 	if (p->edge > 0 && c->r > c->budget && c->r - c->budget < c->window) {
@@ -728,12 +732,18 @@ static void plan_defer(struct planner *pl, struct plan_ctx *c)
 {
 	const struct planner_params *p = &pl->p;
 	double keep, room;
+	struct model_stats st;
 	unsigned int j;
 
 	memset(pl->defer_q, 0, sizeof(pl->defer_q));
 	memset(pl->defer_rec, 0, sizeof(pl->defer_rec));
 	c->ndef = 0;
 	if (pl->fallback)
+		return;
+	/* no epoch learned and no stall rates: every hazard is the
+	 * prior's, no evidence to hold a page back on (see Held back) */
+	model__stats(pl->m, &st);
+	if (!st.epochs && !pl->stalled)
 		return;
 	if (!pl->leak_known)
 		keep = (1 - p->defer_share) * (double)c->budget;

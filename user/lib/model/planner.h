@@ -140,7 +140,13 @@
  * (stride 16) had them tied with 9,500 never-written pages around them,
  * the room went to the first pages by address, and 670 sweep pages were
  * sent in pre-copy and again in the stop-and-copy (plan/stock bytes
- * 0.82; 0.74 with written pages first). They stay
+ * 0.82; 0.74 with written pages first). Before the model has learned an
+ * epoch (and without stall rates) nothing is held back: every hazard is
+ * then the prior's, and a budget on a guessed bandwidth (QEMU's
+ * max-bandwidth, 1000 MiB/s) held back all 69,778 dirty pages of a 256
+ * MiB guest, so the first iteration sent nothing and its reading, 0.1
+ * MB/s, made the next windows 2, 4, 8 ... pages (16 syncs where stock
+ * QEMU took 2; plan/stock time 4.09). They stay
  * dirty until the stop-and-copy (or a later plan that sends them), so the
  * pages that would be rewritten anyway are sent once, in it.
  *
@@ -164,7 +170,11 @@
  * needed 238 (the simulator's vm/phases at 2x its dirty rate: 7.3 RAMs
  * against 3.5; 1.1 with the rule). The floor keeps iterations long
  * enough for QEMU to measure the link (default edge 0.75: a quarter of a
- * window).
+ * window). Before the first reading the window is at most guess_window
+ * pages (0: no limit): precopy-plan's guess is QEMU's max-bandwidth, a
+ * cap (1000 MiB/s over a 64 Mbit/s link would make a first iteration of
+ * 12 s), so it sends 4 MiB and sizes the next windows on what they
+ * measured; the simulator's guess is the link's rate (no limit).
  *
  * Stop-and-copy. Only when R <= budget and the bandwidth rests on a
  * reading (link_estimate__measured); with objective pages or time, always
@@ -333,6 +343,9 @@ struct planner_params {
 	double edge;		/* [0, 1] (0.75): near the budget, iterations
 				 * of the excess, at least (1 - edge) of a
 				 * window (see Window); 0: full windows */
+	uint64_t guess_window;	/* longest window before the first
+				 * bandwidth reading, pages (0: none; see
+				 * Window) */
 	double stall_span_s;	/* the rates of a stalled migration (Stalled)
 				 * count writes over about this many seconds
 				 * (their counts halve every half of it, at

@@ -440,6 +440,25 @@ static int planner_stale(struct plan_ring_hdr *h)
 	return !beat || (now > beat && now - beat > PLAN_RING_STALE_NS);
 }
 
+/* planner_stale(), kept for the next calls of planner_stale_every(),
+ * which reads it afresh at one call in PLAN_RING_STALE_EVERY (and at the
+ * first of an iteration): a consumer that asks at every page would read the clock at
+ * every page, and a heartbeat goes stale in seconds. */
+static int planner_stale_now(struct plan_ring *r)
+{
+	r->stale = planner_stale(r->hdr);
+	r->stale_calls = PLAN_RING_STALE_EVERY;
+	return r->stale;
+}
+
+static int planner_stale_every(struct plan_ring *r)
+{
+	if (!r->stale_calls)
+		planner_stale_now(r);
+	r->stale_calls--;
+	return r->stale;
+}
+
 /* Copy slot `i` into r->spare and check it; PLAN_TAKE_OK or _BAD. */
 static enum plan_ring_take copy_slot(struct plan_ring *r, uint64_t i,
 				     const char **why)
@@ -473,6 +492,10 @@ enum plan_ring_take plan_ring_take(struct plan_ring *r, uint64_t iteration,
 	if (!why)
 		why = &dummy;
 	*why = NULL;
+	if (r->stale_iteration != iteration) {
+		r->stale_iteration = iteration;	/* read the age afresh */
+		r->stale_calls = 0;
+	}
 	if (r->plan_iteration != iteration) {
 		if (r->plan_iteration)	/* the plan of an earlier iteration */
 			r->last = PLAN_TAKE_NONE;
@@ -508,7 +531,7 @@ enum plan_ring_take plan_ring_take(struct plan_ring *r, uint64_t iteration,
 		r->last = PLAN_TAKE_NONE;
 		goto keep;
 	}
-	if (planner_stale(h)) {
+	if (planner_stale_now(r)) {
 		*why = "planner heartbeat stale";
 		r->last = PLAN_TAKE_STALE;
 		goto keep;
@@ -526,7 +549,7 @@ keep:
 			*why = "a malformed plan was rejected";
 		return PLAN_TAKE_BAD;
 	}
-	if (planner_stale(h)) {
+	if (planner_stale_every(r)) {
 		if (!*why)
 			*why = "planner heartbeat stale";
 		return r->last = PLAN_TAKE_STALE;
@@ -681,6 +704,9 @@ enum plan_exec_mode plan_exec_mode_now(struct plan_exec *e)
 {
 	if (e->plan)
 		return PLAN_EXEC_FOLLOW;
+	/* plan_exec_mode's answers that do not depend on the time */
+	if (!e->following || !e->iteration || e->refused || e->late)
+		return PLAN_EXEC_STOCK;
 	return plan_exec_mode(e, plan_ring_now_ns());
 }
 

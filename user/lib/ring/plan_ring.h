@@ -97,6 +97,8 @@
 #define PLAN_RING_ALIGN		4096u
 #define PLAN_RING_HEARTBEAT_NS	200000000ULL	/* planner beats this often */
 #define PLAN_RING_STALE_NS	2000000000ULL	/* older heartbeat: stale */
+#define PLAN_RING_STALE_EVERY	256	/* takes without a new plan per
+					 * reading of the heartbeat's age */
 #define PLAN_RING_EPOCH_NS	100000000ULL	/* TCG epochs this often */
 #define PLAN_RING_NAME_LEN	48
 #define PLAN_RING_NO_GPA	UINT64_MAX
@@ -385,6 +387,10 @@ struct plan_ring {
 	struct plan_ring_plan *spare;	/* where the next one is checked */
 	uint64_t plan_iteration;	/* iteration r->plan is for; 0 none */
 	enum plan_ring_take last;	/* why the last take had no new plan */
+	uint64_t stale_iteration;	/* iteration of the last take */
+	unsigned int stale_calls;	/* takes left before the heartbeat is
+					 * read again (no new plan) */
+	int stale;			/* what it read */
 };
 
 /*
@@ -450,8 +456,10 @@ void plan_ring_epoch_end(struct plan_ring *r, uint64_t written_count);
  * skipped; a malformed one is counted in `rejected` and leaves r->plan as
  * it was. Returns PLAN_TAKE_OK when r->plan is valid for `iteration` after
  * the call (new or kept). Cheap when nothing was published since the last
- * call (two atomic loads). Does not count fallbacks: the caller does, once
- * per iteration (plan_ring_count).
+ * call: two atomic loads (the heartbeat's age, for PLAN_TAKE_STALE, is
+ * read with the clock at the first such call of an iteration, then at one
+ * in PLAN_RING_STALE_EVERY). Does not count fallbacks: the caller does,
+ * once per iteration (plan_ring_count).
  */
 enum plan_ring_take plan_ring_take(struct plan_ring *r, uint64_t iteration,
 				   const char **why);
@@ -594,9 +602,11 @@ void plan_exec_lost(struct plan_exec *e);
 /* The mode at now_ns (see above). */
 enum plan_exec_mode plan_exec_mode(struct plan_exec *e, uint64_t now_ns);
 
-/* plan_exec_mode() now, by plan_ring_now_ns(), which it reads only when no
- * plan is in force (then the mode is FOLLOW whatever the time): for a
- * consumer that asks at every page. */
+/* plan_exec_mode() now, by plan_ring_now_ns(), which it reads only while
+ * the iteration may still wait for its plan (not when a plan is in force:
+ * FOLLOW; nor when it runs QEMU's way for the rest of the iteration:
+ * not following, a refused STOP, a late plan): for a consumer that asks
+ * at every page. */
 enum plan_exec_mode plan_exec_mode_now(struct plan_exec *e);
 
 /* Count `pages` pages sent in the running iteration. */
