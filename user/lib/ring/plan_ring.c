@@ -442,8 +442,8 @@ static int planner_stale(struct plan_ring_hdr *h)
 
 /* planner_stale(), kept for the next calls of planner_stale_every(),
  * which reads it afresh at one call in PLAN_RING_STALE_EVERY (and at the
- * first of an iteration): a consumer that asks at every page would read the clock at
- * every page, and a heartbeat goes stale in seconds. */
+ * first of an iteration): a consumer that asks at every page would read
+ * the clock at every page, and a heartbeat goes stale in seconds. */
 static int planner_stale_now(struct plan_ring *r)
 {
 	r->stale = planner_stale(r->hdr);
