@@ -680,12 +680,23 @@ void plan_exec_lost(struct plan_exec *e)
 	e->window_full = false;
 }
 
+/* The mode where it does not depend on the time: true with *m set. */
+static bool mode_settled(const struct plan_exec *e, enum plan_exec_mode *m)
+{
+	if (e->plan) {
+		*m = PLAN_EXEC_FOLLOW;
+		return true;
+	}
+	*m = PLAN_EXEC_STOCK;
+	return !e->following || !e->iteration || e->refused;
+}
+
 enum plan_exec_mode plan_exec_mode(struct plan_exec *e, uint64_t now_ns)
 {
-	if (e->plan)
-		return PLAN_EXEC_FOLLOW;
-	if (!e->following || !e->iteration || e->refused)
-		return PLAN_EXEC_STOCK;
+	enum plan_exec_mode m;
+
+	if (mode_settled(e, &m))
+		return m;
 	if (now_ns < e->start_ns || now_ns - e->start_ns < PLAN_EXEC_GRACE_NS) {
 		if (!e->waited) {
 			e->waited = true;
@@ -702,10 +713,11 @@ enum plan_exec_mode plan_exec_mode(struct plan_exec *e, uint64_t now_ns)
 
 enum plan_exec_mode plan_exec_mode_now(struct plan_exec *e)
 {
-	if (e->plan)
-		return PLAN_EXEC_FOLLOW;
-	/* plan_exec_mode's answers that do not depend on the time */
-	if (!e->following || !e->iteration || e->refused || e->late)
+	enum plan_exec_mode m;
+
+	if (mode_settled(e, &m))
+		return m;
+	if (e->late)	/* the grace is over: stock to the iteration's end */
 		return PLAN_EXEC_STOCK;
 	return plan_exec_mode(e, plan_ring_now_ns());
 }
