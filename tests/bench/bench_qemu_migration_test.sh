@@ -13,6 +13,11 @@
 set -u
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 CACHE=${QEMU_CACHE:-$ROOT/.cache/qemu}
+out=
+# the summary's scratch file goes on every exit, a signal's too
+trap 'rm -f "$out"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 if [[ ! -x $CACHE/bin/qemu-system-x86_64 || ! -f $CACHE/build/build.ninja ]]; then
 	echo "bench qemu migration-test: skipped (no patched QEMU build in $CACHE: make qemu)"
 	exit 0

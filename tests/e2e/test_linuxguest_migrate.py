@@ -14,7 +14,10 @@ it corrupts this guest's kernel in TCG migrations while memwork writes
 (see tools/linuxguest/README.md); point LINUXGUEST_MIGRATE_QEMU at it to
 see that.
 """
+import atexit
 import os
+import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -22,12 +25,13 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from harness import QMP, Harness, Skip, stop  # noqa
+from harness import QMP, Harness, Skip, dies_with_parent, stop  # noqa
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BOOT_TIMEOUT = int(os.environ.get("LINUXGUEST_BOOT_TIMEOUT", "180"))
 t = Harness()
 tmp = tempfile.mkdtemp(prefix="linuxguest-migrate-")
+atexit.register(shutil.rmtree, tmp, ignore_errors=True)  # SIGTERM too
 
 
 def migrate_qemu():
@@ -60,7 +64,8 @@ class Guest:
              "-serial", "file:" + self.serial,
              "-qmp", f"unix:{self.qmp_path},server=on,wait=off",
              "-kernel", kernel, "-initrd", initrd, "-append", append, *extra],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+            preexec_fn=dies_with_parent(signal.SIGKILL))
         self.qmp = None
         try:
             self.qmp = QMP(self.qmp_path)

@@ -8,8 +8,10 @@ time, each with one line on stderr; a result that cannot be written fails
 the command; paths are checked before the work starts. Needs no
 privileges: every case stops before anything is loaded or started.
 """
+import atexit
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -23,6 +25,7 @@ CMDS = ["precopy-trace", "precopy-vm", "precopy-sim", "precopy-plan",
         "precopy-migrate"]
 TRACE = "tests/data/vm/hotcold.pctrace"
 tmp = tempfile.mkdtemp(prefix="test_cli.")
+atexit.register(shutil.rmtree, tmp, ignore_errors=True)  # SIGTERM too
 
 
 def run(cmd, args, timeout=30, **kw):
