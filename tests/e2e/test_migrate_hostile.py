@@ -11,6 +11,9 @@ workload guest):
   bytes of a freed QMP reply;
 - a plan-mode migration that times out still reports the plans QEMU
   used (read from the plan ring before it is removed);
+- a guest that refuses its --append (a key its pattern does not take)
+  fails the run at once with the guest's own error line, not after the
+  90 s wait for it to get ready;
 - one byte of the destination's memory flipped after the migration
   (--fault corrupt-dest) makes the check report the memory unequal,
   naming the page, and the command fail.
@@ -152,6 +155,24 @@ def test_timeout_still_reports_the_plans_used():
     t.check(runs and runs[0].get("ring_read") is True and
             runs[0].get("plans_used", 0) > 0,
             f"ring counters of the timed-out run: {runs}")
+
+
+@t.test
+def test_guest_error_fails_at_once():
+    need()
+    t0 = time.monotonic()
+    p = subprocess.run([MIGRATE, "--qemu", QEMU, "--mode", "stock",
+                        "--append", "pattern=idle pages=1024 tick=2"],
+                       capture_output=True, text=True, timeout=180)
+    took = time.monotonic() - t0
+    msg = [x for x in p.stderr.splitlines() if "the guest stopped" in x]
+    print(f"  {took:.1f} s: {msg}")
+    t.check(p.returncode == 1, f"exit {p.returncode}")
+    t.check(len(msg) == 1 and msg[0].endswith(
+        "the guest stopped: precopy-guest: error: key 'tick' does not "
+        "apply to pattern idle"), f"message: {p.stderr!r}")
+    t.check(took < 60, f"failed within 60 s, not after the 90 s wait: "
+            f"{took:.1f} s")
 
 
 @t.test

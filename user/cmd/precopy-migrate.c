@@ -493,16 +493,20 @@ int main(int argc, char **argv)
 	if (env.cfg.accel == MIGRUN_KVM) {
 		if (!env.cfg.kernel)
 			env.cfg.kernel = helper("guest.elf");
-		if (!env.cfg.ready_text)
+		if (!env.cfg.ready_text) {
 			env.cfg.ready_text = "precopy-guest: pattern=";
+			env.cfg.error_text = "precopy-guest: error: ";
+		}
 		env.cfg.append = env.append ? env.append : MB_APPEND;
 	} else {
 		if (!env.cfg.kernel)
 			env.cfg.kernel = helper("linuxguest/vmlinuz");
 		if (!env.cfg.initrd)
 			env.cfg.initrd = helper("linuxguest/initrd.cpio.gz");
-		if (!env.cfg.ready_text)
+		if (!env.cfg.ready_text) {
 			env.cfg.ready_text = "memwork: ready";
+			env.cfg.error_text = "memwork: error: ";
+		}
 		env.cfg.append = env.append ? env.append : LINUX_APPEND;
 	}
 	if (!exists(env.cfg.qemu)) {

@@ -244,20 +244,44 @@ static void log_line(const char *path, char *out, size_t len)
 	fclose(f);
 }
 
-static bool file_has(const char *path, const char *text)
+/*
+ * Whether the first 64 KiB of the file at @path hold @text; if so and
+ * @line is not NULL, the line holding it goes there (at most @linelen - 1
+ * bytes, NUL-terminated).
+ */
+static bool file_line(const char *path, const char *text, char *line,
+		      size_t linelen)
 {
-	char buf[65536];
+	char buf[65536], *hit, *start, *end;
 	size_t n;
 	FILE *f = fopen(path, "r");
-	bool hit = false;
 
 	if (!f)
 		return false;
 	n = fread(buf, 1, sizeof(buf) - 1, f);
 	buf[n] = 0;
-	hit = strstr(buf, text) != NULL;
 	fclose(f);
-	return hit;
+	hit = strstr(buf, text);
+	if (!hit)
+		return false;
+	if (line && linelen) {
+		for (start = hit; start > buf && start[-1] != '\n'; start--)
+			;
+		end = strchr(hit, '\n');
+		n = end ? (size_t)(end - start) : strlen(start);
+		if (n && start[n - 1] == '\r')
+			n--;
+		if (n >= linelen)
+			n = linelen - 1;
+		memcpy(line, start, n);
+		line[n] = 0;
+	}
+	return true;
+}
+
+static bool file_has(const char *path, const char *text)
+{
+	return file_line(path, text, NULL, 0);
 }
 
 static pid_t start_qemu(struct run *R, bool dst)
@@ -498,10 +522,17 @@ static int wait_ready(struct run *R, char *err, size_t errlen)
 {
 	const struct migrun_config *c = R->c;
 	double end = clock_now_s() + 90;
+	char line[200];
 
 	while (!file_has(R->src_serial, c->ready_text)) {
 		if (stopped(c)) {
 			errmsg_set(err, errlen, "interrupted");
+			return -1;
+		}
+		/* a guest that refused its arguments never gets ready */
+		if (c->error_text &&
+		    file_line(R->src_serial, c->error_text, line, sizeof(line))) {
+			errmsg_set(err, errlen, "the guest stopped: %s", line);
 			return -1;
 		}
 		if (!mig_child__alive(&R->src)) {

@@ -86,6 +86,9 @@ struct migrun_config {
 	const char *initrd;		/* -initrd, or NULL */
 	const char *append;		/* kernel command line */
 	const char *ready_text;		/* serial text: the workload runs */
+	const char *error_text;		/* serial text: the guest stopped on
+					 * an error (its line is reported at
+					 * once), or NULL */
 	unsigned int mem_mib;		/* guest RAM, 16..4096 */
 	double warmup_s;		/* after ready, before migrate */
 	double bandwidth_mibps;		/* max-bandwidth, > 0 */
