@@ -319,22 +319,55 @@ static void test_no_plan_is_stock(void)
 	/* following and plans stop coming: WAIT for a bounded time, then
 	 * stock; PLAN_EXEC_MISSES iterations without a plan end following */
 	plan_exec_init(&e, true);
-	plan_exec_begin(&e, 1, T0);
+	plan_exec_begin(&e, 2, T0);
 	ASSERT_EQ(plan_exec_mode(&e, T0 + 1000), PLAN_EXEC_WAIT, "wait");
 	ASSERT_EQ(plan_exec_mode(&e, T0 + PLAN_EXEC_GRACE_NS), PLAN_EXEC_STOCK,
 		  "late: stock for the rest of the iteration");
 	ASSERT_EQ(e.n_waits, 1, "one wait");
 	ASSERT_EQ(e.n_late, 1, "one late plan");
-	plan_exec_begin(&e, 2, T0 + 1);
-	plan_exec_begin(&e, 3, T0 + 2);
+	plan_exec_begin(&e, 3, T0 + 1);
+	plan_exec_begin(&e, 4, T0 + 2);
 	ASSERT_EQ(plan_exec_mode(&e, T0 + 2), PLAN_EXEC_WAIT, "two misses");
-	plan_exec_begin(&e, 4, T0 + 3);
+	plan_exec_begin(&e, 5, T0 + 3);
 	ASSERT_EQ(plan_exec_mode(&e, T0 + 3), PLAN_EXEC_STOCK,
 		  "three misses: stock, no wait");
 	ASSERT_EQ(e.n_missed, 3, "misses counted");
 	plan_exec_adopt(&e, mkplan(2, PLAN_ACT_SEND, 1, 1, 1, pairs));
 	ASSERT_EQ(plan_exec_mode(&e, T0 + 3), PLAN_EXEC_FOLLOW,
 		  "a plan again: following");
+}
+
+/*
+ * The first iteration does not wait for its plan: the caller sends in its
+ * own order until the plan comes, then follows it, the pages sent before
+ * it counted in its window.
+ */
+static void test_first_iteration_does_not_wait(void)
+{
+	static const uint64_t pairs[] = { 0, 16 };
+	struct plan_exec e;
+
+	memset(dirty, 0, sizeof(dirty));
+	set_dirty(3), set_dirty(9);
+	plan_exec_init(&e, true);
+	plan_exec_begin(&e, 1, T0);
+	ASSERT_EQ(plan_exec_mode(&e, T0 + 1000), PLAN_EXEC_STOCK,
+		  "iteration 1: no wait, the caller's own order");
+	ASSERT_EQ(plan_exec_mode_now(&e), PLAN_EXEC_STOCK, "now too");
+	ASSERT_EQ(e.n_waits, 0, "no wait counted");
+	ASSERT_EQ(e.n_late, 0, "nor a late plan");
+	ASSERT_FALSE(plan_exec_done(&e), "no plan ends nothing");
+	plan_exec_sent(&e, 2);
+	plan_exec_adopt(&e, mkplan(1, PLAN_ACT_SEND, 3, 1, 0, pairs));
+	ASSERT_EQ(plan_exec_mode(&e, T0 + 2000), PLAN_EXEC_FOLLOW,
+		  "its plan, late, is followed");
+	ASSERT_FALSE(plan_exec_done(&e), "2 of a window of 3 sent");
+	plan_exec_sent(&e, 1);
+	ASSERT_TRUE(plan_exec_done(&e),
+		    "the pages sent before the plan count in its window");
+	plan_exec_begin(&e, 2, T0 + 3000);
+	ASSERT_EQ(plan_exec_mode(&e, T0 + 3001), PLAN_EXEC_WAIT,
+		  "iteration 2 waits for its plan");
 }
 
 /*
@@ -504,12 +537,12 @@ static void test_mode_now(void)
 	uint64_t now = plan_ring_now_ns();
 
 	plan_exec_init(&e, true);
-	plan_exec_begin(&e, 1, now);
+	plan_exec_begin(&e, 2, now);
 	ASSERT_EQ(plan_exec_mode_now(&e), PLAN_EXEC_WAIT,
 		  "no plan yet, within the grace: wait");
 	plan_exec_adopt(&e, mkplan(1, PLAN_ACT_SEND, 1, 1, 1, pairs));
 	ASSERT_EQ(plan_exec_mode_now(&e), PLAN_EXEC_FOLLOW, "a plan in force");
-	plan_exec_begin(&e, 2, now - 2 * PLAN_EXEC_GRACE_NS);
+	plan_exec_begin(&e, 3, now - 2 * PLAN_EXEC_GRACE_NS);
 	ASSERT_EQ(plan_exec_mode_now(&e), PLAN_EXEC_STOCK,
 		  "no plan, the grace over by the clock: stock");
 	ASSERT_EQ(e.n_late, 1, "one late plan");
@@ -520,7 +553,7 @@ static void test_mode_now(void)
 	ASSERT_EQ(plan_exec_mode(&e, e.start_ns), PLAN_EXEC_WAIT,
 		  "which the clock alone would not say");
 	/* a refused STOP: the same */
-	plan_exec_begin(&e, 3, plan_ring_now_ns() + PLAN_EXEC_GRACE_NS);
+	plan_exec_begin(&e, 4, plan_ring_now_ns() + PLAN_EXEC_GRACE_NS);
 	e.refused = true;
 	ASSERT_EQ(plan_exec_mode_now(&e), PLAN_EXEC_STOCK, "refused: stock");
 }
@@ -532,6 +565,7 @@ int main(void)
 	RUN_TEST(test_stop_within_limit);
 	RUN_TEST(test_holds_net);
 	RUN_TEST(test_no_plan_is_stock);
+	RUN_TEST(test_first_iteration_does_not_wait);
 	RUN_TEST(test_driven_migration);
 	RUN_TEST(test_encoded_plan);
 	RUN_TEST(test_mode_now);

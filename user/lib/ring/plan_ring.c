@@ -697,6 +697,9 @@ enum plan_exec_mode plan_exec_mode(struct plan_exec *e, uint64_t now_ns)
 
 	if (mode_settled(e, &m))
 		return m;
+	/* the first iteration does not wait for its plan (see above) */
+	if (e->iteration == 1)
+		return PLAN_EXEC_STOCK;
 	if (now_ns < e->start_ns || now_ns - e->start_ns < PLAN_EXEC_GRACE_NS) {
 		if (!e->waited) {
 			e->waited = true;

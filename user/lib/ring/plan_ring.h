@@ -494,7 +494,12 @@ uint64_t plan_ring_deferred_end(const struct plan_ring_plan *p, uint64_t page);
  *     following, and the iteration's plan has not come yet, for at most
  *     PLAN_EXEC_GRACE_NS after the sync: send nothing (the planner answers
  *     a sync within milliseconds); past that the iteration is STOCK
- *     (late). FOLLOW: a plan for this iteration is in force.
+ *     (late). The first iteration (1, begun by the setup's sync) does
+ *     not wait: its plan is STOCK's order, since the planner has learned
+ *     nothing yet (no epoch: no page held back, the window in address
+ *     order), so the caller sends in its own order until the plan comes
+ *     and is adopted, the pages sent before it counted in its window.
+ *     FOLLOW: a plan for this iteration is in force.
  *   - SEND, in FOLLOW: the plan's send order first, pages already clean
  *     skipped (plan_exec_next); then the caller's own order over the dirty
  *     pages outside the deferred set (plan_exec_undeferred). The iteration
