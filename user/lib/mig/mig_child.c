@@ -89,10 +89,14 @@ int mig_child__stop(struct mig_child *ch, double grace_s)
 
 	if (!ch->pid)
 		return -1000;
-	kill(ch->pid, SIGTERM);
+	/* its whole process group: what it started goes too (a wrapper
+	 * script's program, which a signal to the wrapper would orphan) */
+	if (kill(-ch->pid, SIGTERM))
+		kill(ch->pid, SIGTERM);
 	st = mig_child__reap(ch, grace_s);
 	if (st == -1000 && ch->pid) {
-		kill(ch->pid, SIGKILL);
+		if (kill(-ch->pid, SIGKILL))
+			kill(ch->pid, SIGKILL);
 		st = mig_child__reap(ch, 5);
 	}
 	return st;

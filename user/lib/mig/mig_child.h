@@ -36,7 +36,8 @@ pid_t mig_child__spawn(char *const argv[], const char *out, const char *errf,
 int mig_child__reap(struct mig_child *ch, double timeout_s);
 
 /*
- * mig_child__stop() sends SIGTERM, waits up to grace_s, then SIGKILLs and
+ * mig_child__stop() sends SIGTERM to ch's process group (ch and what it
+ * started), waits up to grace_s for ch, then SIGKILLs the group and
  * waits up to 5 s more. Returns the status as mig_child__reap().
  */
 int mig_child__stop(struct mig_child *ch, double grace_s);
