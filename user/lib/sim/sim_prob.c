@@ -10,7 +10,9 @@
  * compiles), over QEMU's bitmap (dirty at the sync, less what the
  * iteration sent):
  *
- *   SEND  the plan's send order (pages still dirty, in order), then the
+ *   SEND  the dirty zero pages not held back, in one pass over the RAM
+ *         per migration (zero_first; only with the simulator's zero pages
+ *         on), then the plan's send order (pages still dirty, in order), then the
  *         dirty pages outside the held-back set in QEMU's own order
  *         (address order from where its page search left off, wrapping),
  *         until the executor says the iteration is done (window used up,
@@ -113,6 +115,7 @@ struct prob_state {
 	uint64_t *qd;		/* QEMU's bitmap in an iteration: dirty at
 				 * the sync, less the pages it sent */
 	uint64_t cursor;	/* where QEMU's own (address) order resumes */
+	uint64_t zero_cursor;	/* QEMU's one pass of zero pages first */
 	struct plan_exec ex;	/* QEMU's executor (plan_ring.h) */
 	struct plan_ring_plan *rp; /* the plan as the ring carries it */
 	uint64_t max_ranges;	/* the ring's, per plan */
@@ -450,6 +453,27 @@ static void take(struct prob_state *p, uint64_t *n, uint64_t pg, uint8_t tag)
 		plan_exec_sent(&p->ex, 1);
 }
 
+/* QEMU's patch, under a plan, sends the dirty zero pages outside the
+ * held-back set first, in one pass over the RAM per migration (they cost
+ * the link and the window nothing); with the simulator's zero pages on
+ * (sim.h), the next one of that pass, or `pages` once it is over. */
+static uint64_t zero_first(struct prob_state *p, uint64_t pages)
+{
+	while (p->zero_cursor < pages) {
+		uint64_t pg = qd_next(p, p->zero_cursor, pages);
+
+		p->zero_cursor = pg < pages ? pg + 1 : pages;
+		if (pg >= pages)
+			break;
+		if (plan_exec_deferring(&p->ex) &&
+		    plan_ring_deferred_end(p->ex.plan, pg) != pg)
+			continue;
+		if (sim__zero(p->s, pg))
+			return pg;
+	}
+	return pages;
+}
+
 /* One iteration under the plan in force, as QEMU's patch runs it with
  * plan_exec_* (plan_ring.h): the send order's pages still dirty, then the
  * dirty pages outside the deferred set in QEMU's own order (address order
@@ -468,6 +492,10 @@ static uint64_t follow(struct prob_state *p, uint64_t nr_dirty)
 		       nr_dirty > budget ? nr_dirty - budget : UINT64_MAX;
 
 	while (!plan_exec_done(&p->ex) && n < cap) {
+		if (p->ex.plan && (pg = zero_first(p, pages)) < pages) {
+			take(p, &n, pg, TAG_ADDRESS);
+			continue;
+		}
 		if (plan_exec_next(&p->ex, qd_next, p, &pg)) {
 			take(p, &n, pg, risk_tag(planner__page_risk(p->pl, pg)));
 			continue;
