@@ -261,6 +261,8 @@ static int prob_init(struct sim *s, void **state, char *err, size_t errlen)
 	p->rp = malloc(sizeof(*p->rp) +
 		       p->max_ranges * sizeof(struct plan_ring_range));
 	plan_exec_init(&p->ex, true);
+	/* no zero pages, no pass of them */
+	p->zero_cursor = sim__config(s)->zero_pages ? 0 : sim__pages(s);
 	errno = ENOMEM;
 	if (!p->list || !p->tags || !p->sent || !p->prev ||
 	    !p->qd || !p->rp)
@@ -460,15 +462,11 @@ static void take(struct prob_state *p, uint64_t *n, uint64_t pg, uint8_t tag)
 static uint64_t zero_first(struct prob_state *p, uint64_t pages)
 {
 	while (p->zero_cursor < pages) {
-		uint64_t pg = qd_next(p, p->zero_cursor, pages);
+		uint64_t pg = plan_exec_undeferred(&p->ex, qd_next, p,
+						   p->zero_cursor, pages);
 
 		p->zero_cursor = pg < pages ? pg + 1 : pages;
-		if (pg >= pages)
-			break;
-		if (plan_exec_deferring(&p->ex) &&
-		    plan_ring_deferred_end(p->ex.plan, pg) != pg)
-			continue;
-		if (sim__zero(p->s, pg))
+		if (pg < pages && sim__zero(p->s, pg))
 			return pg;
 	}
 	return pages;
