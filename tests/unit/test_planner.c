@@ -617,6 +617,47 @@ out:
 	model__free(m);
 }
 
+/* A STOP within the consumer's own threshold: QEMU's threshold_size,
+ * fed back, caps the budget at 99 % of it (planner.h, Budget), and the
+ * edge rule sizes the last window from that budget. */
+static void test_budget_within_threshold(void)
+{
+	struct model *m = trained();
+	struct planner *pl = NULL;
+	struct plan *p = plan__new(PAGES);
+	uint64_t dirty[WORDS] = { 0 };
+	struct planner_feedback fb = {
+		.duration_s = 0.1, .bandwidth = 2000 * 4096,
+		.threshold = 500 * 4096,	/* below 2000 x 0.3 = 600 */
+	};
+	unsigned int i;
+
+	if (!ASSERT_NOT_NULL(m, "model") || !ASSERT_NOT_NULL(p, "plan"))
+		goto out;
+	pl = mkplanner(m, 2000, 0.3);	/* budget 600 on the link alone */
+	if (!ASSERT_NOT_NULL(pl, "planner") ||
+	    !ASSERT_OK(planner__feedback(pl, &fb), "reading with threshold"))
+		goto out;
+	for (i = 0; i < 550; i++)
+		set_bit(dirty, i);	/* fits 600, not 500 */
+	ASSERT_OK(planner__plan(pl, dirty, p), "plan");
+	check_partition(p, dirty);
+	ASSERT_EQ(p->budget, 495, "budget: 99 % of QEMU's 500 pages");
+	ASSERT_EQ(p->action, PLAN_SEND, "550 > 495: no STOP QEMU refuses");
+	ASSERT_EQ(p->window, 55, "the last window is the excess");
+	/* a later feedback without a threshold: the link's budget again */
+	fb.threshold = 0;
+	if (!ASSERT_OK(planner__feedback(pl, &fb), "reading without"))
+		goto out;
+	ASSERT_OK(planner__plan(pl, dirty, p), "plan without");
+	ASSERT_EQ(p->budget, 600, "budget: the link's");
+	ASSERT_EQ(p->action, PLAN_STOP, "550 <= 600: stop");
+out:
+	plan__free(p);
+	planner__free(pl);
+	model__free(m);
+}
+
 /* The guard: a migration that has sent as much as its shadow QEMU but
  * still has far more to send falls back to one stock pass (no order,
  * nothing held back, every dirty page), and plans again once even. */
@@ -947,6 +988,7 @@ int main(void)
 	RUN_TEST(test_written_pages_held_first);
 	RUN_TEST(test_objectives);
 	RUN_TEST(test_no_stop_on_a_guess);
+	RUN_TEST(test_budget_within_threshold);
 	RUN_TEST(test_guard);
 	RUN_TEST(test_handover);
 	RUN_TEST(test_nonconvergence);

@@ -600,6 +600,7 @@ static void on_sync(struct plan_serve *s, struct mig *m,
 			.remaining = ev->remaining,
 			.has_fresh = ok,
 			.fresh = ok ? si.fresh_count : 0,
+			.threshold = ev->threshold,
 		};
 
 		planner__feedback(m->planner, &fb);

@@ -21,6 +21,8 @@
 #include "shadow.h"
 
 #define LEAK_ALPHA 0.3		/* EWMA weight of a leak measurement */
+/* the budget's share of the consumer's threshold at most (see Budget) */
+#define PLANNER_THRESHOLD_SHARE 0.99
 
 /* Hazard levels: a page's hazard over the horizon, 16 levels per octave
  * from 2^-40 (level 0: below) to 2^24, read off the float's bits. */
@@ -61,6 +63,7 @@ struct planner {
 	uint64_t words, last_mask;
 	struct link_estimate link;	/* bandwidth and page rate */
 	double leak;		/* fresh pages per second (EWMA) */
+	uint64_t threshold;	/* the consumer's, bytes, last fed; 0: none */
 	bool leak_known;
 	uint64_t iter;
 	struct progress progress;	/* the non-convergence test */
@@ -459,6 +462,7 @@ int planner__feedback(struct planner *pl, const struct planner_feedback *fb)
 	    fb->bandwidth < 0)
 		return -EINVAL;
 	note_fresh(pl, fb);
+	pl->threshold = fb->threshold;
 	link_estimate__add_iteration(&pl->link, fb->pages_sent,
 				     fb->duration_s);
 	pl->sent += fb->pages_sent;
@@ -587,6 +591,15 @@ static void plan_measure(struct planner *pl, struct plan_ctx *c,
 				    link_estimate__cautious(&pl->link,
 							    p->stop_sigmas) /
 				    p->page_size);
+	/* within the consumer's own threshold (see Budget) */
+	if (pl->threshold) {
+		uint64_t cap = (uint64_t)floor(PLANNER_THRESHOLD_SHARE *
+					       (double)pl->threshold /
+					       p->page_size);
+
+		if (c->budget > cap)
+			c->budget = cap;
+	}
 	iter_s = p->iter_s > 0 ? p->iter_s : p->epoch_s;
 	if (p->objective == PLANNER_TIME && iter_s < PLANNER_LONG_ITER_S)
 		iter_s = PLANNER_LONG_ITER_S;

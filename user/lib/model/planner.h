@@ -85,7 +85,14 @@
  *
  * Budget. budget = floor(downtime_limit * max(mu - stop_sigmas * sd,
  * mu / 4) / page_size): the pages a stop-and-copy may hold and still meet
- * the downtime limit.
+ * the downtime limit. When the last feedback carried the consumer's own
+ * switchover threshold (QEMU's threshold_size, its latest bandwidth
+ * reading x the limit), the budget is at most 99 % of it: the edge rule
+ * (Window) brings R down to the budget exactly, and a STOP at a budget a
+ * hair above QEMU's threshold is refused. The readings behind mu are
+ * capped at QEMU's max-bandwidth, its threshold's are not: a 2 GiB guest
+ * at 16 MiB/s stopped with 4,096 dirty pages against a threshold of
+ * 4,057, QEMU refused, and ran one more iteration of its own (100 ms).
  *
  * Leak. A feedback that carries `fresh` (the pages the sync after the
  * iteration found written that were clean, i.e. sent: QEMU's fresh count)
@@ -412,6 +419,9 @@ struct planner_feedback {
 	uint64_t fresh;		/* pages the sync after the iteration found
 				 * written that were clean (sent): QEMU's
 				 * fresh count (see Leak) */
+	uint64_t threshold;	/* the consumer's switchover threshold at
+				 * the sync, bytes (QEMU's threshold_size);
+				 * 0: unknown (see Budget) */
 };
 
 struct planner;
