@@ -68,6 +68,10 @@ struct planner {
 	uint64_t iter;
 	struct progress progress;	/* the non-convergence test */
 	unsigned int polished;	/* iterations granted for the downtime */
+	unsigned int free_iters; /* nearly free ones granted (Nearly free) */
+	bool free_this;		/* one was granted since the last feedback
+				 * (a plan refreshed within an iteration
+				 * counts once) */
 	/* the guard: stock QEMU replayed on the same writes and sends */
 	struct shadow *sh;
 	uint64_t sent;		/* live pages sent, from feedback */
@@ -161,6 +165,7 @@ void planner_params__default(struct planner_params *p, uint64_t pages,
 	p->leak_weight = 1;
 	p->guard = 1;
 	p->handover = 0.1;
+	p->free_share = 0.01;
 	p->min_gain = 0.1;
 	p->trade = 2;
 	p->polish = 1;
@@ -247,7 +252,7 @@ static bool params_ok(const struct planner_params *p,
 	       p->max_horizon <= 65536 && isfinite(p->short_horizon) &&
 	       p->short_horizon >= 0 &&
 	       p->short_horizon <= MODEL_HORIZON_MAX &&
-	       in01(p->leak_weight) &&
+	       in01(p->leak_weight) && in01(p->free_share) &&
 	       isfinite(p->min_gain) && p->min_gain >= 0 && p->min_gain < 1 &&
 	       isfinite(p->trade) && p->trade >= 0 && p->polish <= 100 &&
 	       p->max_iters >= 1 && (unsigned int)p->objective <= PLANNER_DOWNTIME &&
@@ -462,6 +467,7 @@ int planner__feedback(struct planner *pl, const struct planner_feedback *fb)
 	    fb->bandwidth < 0)
 		return -EINVAL;
 	note_fresh(pl, fb);
+	pl->free_this = false;
 	pl->threshold = fb->threshold;
 	link_estimate__add_iteration(&pl->link, fb->pages_sent,
 				     fb->duration_s);
@@ -793,7 +799,15 @@ static bool plan_iterate(struct planner *pl, struct plan_ctx *c,
 	unsigned int j;
 
 	double cold = 0, cold_r = 0;
+	/* whether a nearly free iteration may come (Nearly free): it sends
+	 * every page not held back, in one window */
+	bool try_free = p->objective != PLANNER_DOWNTIME &&
+			p->free_share > 0 && c->r && c->r <= c->budget &&
+			link_estimate__measured(&pl->link) &&
+			(pl->free_this || pl->free_iters < PLANNER_FREE_ITERS);
 
+	if (try_free && all > c->window)
+		c->window = all;
 	c->nsend = all < c->window ? all : c->window;
 	t_it = (double)c->nsend * p->page_size / pl->link.mu;
 	/* over one iteration: the share of the horizon's hazard it holds,
@@ -837,13 +851,22 @@ static bool plan_iterate(struct planner *pl, struct plan_ctx *c,
 	/* no STOP on a guessed bandwidth (see Stop-and-copy in planner.h) */
 	if (c->r > c->budget || (c->r && !link_estimate__measured(&pl->link)))
 		return false;
-	/* pages, time: any further iteration only adds pages */
-	if (p->objective != PLANNER_DOWNTIME || !c->r)
+	if (!c->r)
 		return true;
-	/* downtime: continue while it shrinks the final round enough */
 	cost = sum_s + w_out;
 	if (next >= (1 - p->min_gain) * r)
 		return true;
+	/* pages, time: a further iteration only adds pages, so none but a
+	 * nearly free one (see Nearly free in planner.h) */
+	if (p->objective != PLANNER_DOWNTIME) {
+		if (!try_free || cost > p->free_share * (r - next))
+			return true;
+		if (!pl->free_this)
+			pl->free_iters++;
+		pl->free_this = true;
+		return false;
+	}
+	/* downtime: continue while it shrinks the final round enough */
 	if (r - next >= p->trade * cost)
 		return false;
 	if (pl->polished >= p->polish)

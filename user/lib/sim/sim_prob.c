@@ -38,7 +38,8 @@
  *   prob.objective (0 pages, 1 time, 2 downtime), prob.defer_risk,
  *   prob.defer_share, prob.margin, prob.guard, prob.handover, prob.coarse,
  *   prob.min_horizon, prob.leak_weight,
- *   prob.min_gain, prob.trade, prob.polish, prob.iter_s, prob.edge,
+ *   prob.free_share, prob.min_gain, prob.trade, prob.polish, prob.iter_s,
+ *   prob.edge,
  *   prob.bw_sigmas, prob.stop_sigmas, prob.short_horizon,
  *   prob.max_horizon   the planner
  *
@@ -185,6 +186,9 @@ static int prob_params(struct sim *s, struct model_params *mp,
 				 errlen);
 	if (ret >= 0)
 		ret = sim__param(s, "min_gain", 0, 0.99, &pp->min_gain, err,
+				 errlen);
+	if (ret >= 0)
+		ret = sim__param(s, "free_share", 0, 1, &pp->free_share, err,
 				 errlen);
 	if (ret >= 0)
 		ret = sim__param(s, "trade", 0, 1e6, &pp->trade, err, errlen);
