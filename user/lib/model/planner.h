@@ -214,17 +214,18 @@
  * plan stops, unless another iteration costs next to nothing: one that
  * sends every dirty page it does not hold back, in one window (S of them,
  * the same R' as above), granted while R - R' > min_gain * R and cost <=
- * free_share * (R - R'), at most PLANNER_FREE_ITERS times a migration. The
- * pages that
- * fill the budget are then ones nobody rewrites (a guest that wrote its
- * memory once and idles, an idle guest's cold pages under the edge rule),
- * and a stop-and-copy of them bought nothing: the pages are the same
- * either way, less what the guest writes in the iteration, while the
- * downtime was the limit's, where stock QEMU's last pass had left next to
- * nothing (a 64 MiB guest that wrote every page once, 16 MiB/s, 1 s: 10
- * ms of downtime against stock's 3, bytes equal, on a real link of that
- * rate 1 s). A guest that writes what it has not held back makes cost
- * well above 1 % of the gain, and the plan stops as before.
+ * free_share * (R - R'), at most PLANNER_FREE_ITERS times a migration
+ * (plans refreshed between two feedbacks count once). What fills the
+ * budget is then pages nobody rewrites (a guest that wrote its memory
+ * once and idles; an idle guest's cold pages, which the edge rule leaves
+ * for the stop-and-copy), and a stop-and-copy of them buys nothing: they
+ * are sent once either way, while the downtime is the limit's where stock
+ * QEMU's last pass left next to nothing (a 256 MiB guest that wrote 64
+ * MiB once, 16 MiB/s, 1 s limit: 8-11 ms of downtime against stock's
+ * 2-3, bytes equal; on a real link of that rate, 1 s). A guest that
+ * writes pages it does not hold back makes cost well above 1 % of the
+ * gain, and the plan stops as before (the simulator's busy traces: the
+ * same pages and downtime).
  *
  * Guard (bounded regret). The plan must not do worse than QEMU. The
  * planner replays stock QEMU beside the migration (shadow.h): the writes
