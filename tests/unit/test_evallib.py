@@ -175,6 +175,10 @@ def test_fresh_split_draws_new_seeds_once():
                 f"traces: {ts}")
         d = os.path.dirname(ts[0]["path"])
         t.check(os.path.basename(d).startswith("fresh-v"), d)
+        # the cache is claimed as eval-gen claims it: make eval after a
+        # fresh draw into a new cache found no marker and refused it
+        t.check(os.path.exists(os.path.join(tmp, E.CACHE_MARKER)),
+                f"eval-gen's marker in the new cache: {os.listdir(tmp)}")
         t.check(sorted(os.listdir(d)) == ["idle-7.pctrace",
                                            "idle-9.pctrace"],
                 f"no temporary file left: {os.listdir(d)}")
@@ -201,6 +205,20 @@ def test_fresh_split_draws_new_seeds_once():
         t.check(sorted(os.listdir(d)) == ["idle-7.pctrace",
                                            "idle-9.pctrace"],
                 f"nothing left of the failed draw: {os.listdir(d)}")
+        # a folder that is not an eval-gen cache is not written to
+        foreign = os.path.join(tmp, "foreign")
+        os.makedirs(foreign)
+        with open(os.path.join(foreign, "notes.txt"), "w") as f:
+            f.write("mine\n")
+        E.CACHE = foreign
+        try:
+            E.fresh_traces([7], quiet=True, families=["idle"])
+            t.check(False, "a foreign folder refused")
+        except SystemExit as e:
+            print(f"  foreign folder: {e}")
+        t.check(os.listdir(foreign) == ["notes.txt"],
+                f"nothing written to a foreign folder: {os.listdir(foreign)}")
+        E.CACHE = tmp
         for bad, why in (([6], "a report seed"), ([7], "an unknown family")):
             try:
                 E.fresh_traces(bad, quiet=True,

@@ -93,6 +93,24 @@ def gen_traces(split="all", jobs=2, quiet=False):
 
 
 FIRST_FRESH_SEED = 7	# seeds 1..6 are the TUNE and REPORT splits
+CACHE_MARKER = ".eval-gen-cache"	# eval-gen's (tools/eval/gen/main.c)
+
+
+def own_cache():
+    """Claim $EVAL_CACHE as eval-gen does before writing there: it holds
+    eval-gen's marker, or it is new or empty (then made, with the marker);
+    anything else is refused. Fresh draws and results written first into
+    a cache without the marker made eval-gen refuse it afterwards."""
+    marker = os.path.join(CACHE, CACHE_MARKER)
+    if os.path.exists(marker):
+        return
+    os.makedirs(CACHE, exist_ok=True)
+    if os.listdir(CACHE):
+        raise SystemExit("%s is not empty and has no %s: not an eval-gen "
+                         "cache, refusing to write there" %
+                         (CACHE, CACHE_MARKER))
+    with open(marker, "a"):
+        pass
 
 
 def fresh_traces(seeds, quiet=False, families=None):
@@ -124,6 +142,7 @@ def fresh_traces(seeds, quiet=False, families=None):
         fams = [f for f in fams if f in families]
     base = os.path.join(CACHE, "fresh-" +
                         os.path.basename(os.path.dirname(listing[0][4])))
+    own_cache()
     os.makedirs(base, exist_ok=True)
     found = []
     for n in seeds:
