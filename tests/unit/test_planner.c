@@ -680,16 +680,22 @@ static struct model *trained_quiet(void)
 
 /* Nearly free (planner.h): R fits the budget, but what fills it is 400
  * pages nobody writes beside the 64 the guest rewrites every epoch. With
- * objective pages the plan does not stop on them: one iteration sends all
- * 400 (the hot 64 held back), counted once however often it is planned
- * again before the next feedback, at most PLANNER_FREE_ITERS a migration.
- * free_share 0 stops at once. (A guest that also writes cold pages at
- * random stops at once: test_budget_within_threshold.) */
+ * objective pages the plan does not stop on them: iterations of one
+ * window (200 pages) send them (the hot 64 held back), each counted once
+ * however often it is planned again before the next feedback, at most
+ * PLANNER_FREE_ITERS a migration. free_share 0 stops at once, and so does
+ * a migration whose sent pages came back lately (the leak). (A guest that
+ * also writes cold pages at random stops at once:
+ * test_budget_within_threshold.) */
 static void test_nearly_free(void)
 {
 	struct model *m = trained_quiet();
 	struct planner_params pp;
-	struct planner *pl = NULL, *off = NULL;
+	struct planner *pl = NULL, *off = NULL, *leaky = NULL;
+	struct planner_feedback back = {
+		.duration_s = 0.1, .bandwidth = 2000 * 4096, .pages_sent = 200,
+		.has_fresh = true, .fresh = 100,	/* 1,000 pages/s */
+	};
 	struct plan *p = plan__new(PAGES);
 	struct planner_feedback fb = {
 		.duration_s = 0.1, .bandwidth = 2000 * 4096, .pages_sent = 200,
@@ -705,23 +711,28 @@ static void test_nearly_free(void)
 		set_bit(dirty, i);
 	planner_params__default(&pp, PAGES, 4096, 0.3, 0.1, 2000 * 4096.0);
 	pl = planner__new(&pp, m);	/* budget 600 */
+	leaky = planner__new(&pp, m);
 	pp.free_share = 0;
 	off = planner__new(&pp, m);
 	if (!ASSERT_NOT_NULL(pl, "planner") || !ASSERT_NOT_NULL(off, "off") ||
+	    !ASSERT_NOT_NULL(leaky, "leaky") ||
 	    !ASSERT_OK(measure_link(pl, 2000), "reading") ||
-	    !ASSERT_OK(measure_link(off, 2000), "reading off"))
+	    !ASSERT_OK(measure_link(off, 2000), "reading off") ||
+	    !ASSERT_OK(planner__feedback(leaky, &back), "reading, leak"))
 		goto out;
 	ASSERT_OK(planner__plan(off, dirty, p), "plan, free_share 0");
 	ASSERT_EQ(p->action, PLAN_STOP, "464 <= 600, free_share 0: stop");
+	ASSERT_OK(planner__plan(leaky, dirty, p), "plan, leak");
+	ASSERT_EQ(p->action, PLAN_STOP, "100 of 200 sent came back: stop");
 
 	ASSERT_OK(planner__plan(pl, dirty, p), "plan");
 	check_partition(p, dirty);
 	ASSERT_EQ(p->action, PLAN_SEND, "464 <= 600, 400 cold: one more");
-	ASSERT_EQ(p->window, 400, "the window: every page not held back");
+	ASSERT_EQ(p->window, 200, "one window (0.1 s at 2,000 pages/s)");
 	ASSERT_EQ(p->nr_risky, 64, "the hot pages held back");
 	for (i = 0; i < p->nr_send; i++)
 		cold_sent += p->send[i] >= 1000 && p->send[i] < 1400;
-	ASSERT_EQ(cold_sent, 400, "all 400 cold pages in the send order");
+	ASSERT_EQ(cold_sent, 200, "cold pages fill the send order");
 	/* refreshed within the iteration: still the one granted */
 	for (n = 0; n < 2 * PLANNER_FREE_ITERS; n++)
 		planner__plan(pl, dirty, p);
@@ -741,6 +752,7 @@ out:
 	plan__free(p);
 	planner__free(pl);
 	planner__free(off);
+	planner__free(leaky);
 	model__free(m);
 }
 

@@ -799,15 +799,11 @@ static bool plan_iterate(struct planner *pl, struct plan_ctx *c,
 	unsigned int j;
 
 	double cold = 0, cold_r = 0;
-	/* whether a nearly free iteration may come (Nearly free): it sends
-	 * every page not held back, in one window */
+	/* whether a nearly free iteration may come (Nearly free) */
 	bool try_free = p->objective != PLANNER_DOWNTIME &&
-			p->free_share > 0 && c->r && c->r <= c->budget &&
-			link_estimate__measured(&pl->link) &&
+			p->free_share > 0 &&
 			(pl->free_this || pl->free_iters < PLANNER_FREE_ITERS);
 
-	if (try_free && all > c->window)
-		c->window = all;
 	c->nsend = all < c->window ? all : c->window;
 	t_it = (double)c->nsend * p->page_size / pl->link.mu;
 	/* over one iteration: the share of the horizon's hazard it holds,
@@ -854,12 +850,15 @@ static bool plan_iterate(struct planner *pl, struct plan_ctx *c,
 	if (!c->r)
 		return true;
 	cost = sum_s + w_out;
-	if (next >= (1 - p->min_gain) * r)
-		return true;
 	/* pages, time: a further iteration only adds pages, so none but a
 	 * nearly free one (see Nearly free in planner.h) */
 	if (p->objective != PLANNER_DOWNTIME) {
-		if (!try_free || cost > p->free_share * (r - next))
+		/* the pages it adds: the model's cost, and at least what
+		 * came back lately in as long (the leak) */
+		double add = fmax(cost, pl->leak_known ? pl->leak * t_it : 0);
+
+		if (!try_free || !c->nsend ||
+		    add > p->free_share * ((double)c->nsend - add))
 			return true;
 		if (!pl->free_this)
 			pl->free_iters++;
@@ -867,6 +866,8 @@ static bool plan_iterate(struct planner *pl, struct plan_ctx *c,
 		return false;
 	}
 	/* downtime: continue while it shrinks the final round enough */
+	if (next >= (1 - p->min_gain) * r)
+		return true;
 	if (r - next >= p->trade * cost)
 		return false;
 	if (pl->polished >= p->polish)

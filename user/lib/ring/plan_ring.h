@@ -529,7 +529,8 @@ uint64_t plan_ring_deferred_end(const struct plan_ring_plan *p, uint64_t page);
  */
 #define PLAN_EXEC_GRACE_NS	50000000ULL	/* WAIT at most this long */
 #define PLAN_EXEC_MISSES	3u	/* iterations without a plan: stock */
-#define PLAN_EXEC_HOLDS		8u	/* see above */
+#define PLAN_EXEC_HOLDS		32u	/* see above; above the planner's
+					 * own PLANNER_FREE_ITERS */
 
 enum plan_exec_mode {
 	PLAN_EXEC_STOCK = 0,
