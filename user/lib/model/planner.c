@@ -799,10 +799,6 @@ static bool plan_iterate(struct planner *pl, struct plan_ctx *c,
 	unsigned int j;
 
 	double cold = 0, cold_r = 0;
-	/* whether a nearly free iteration may come (Nearly free) */
-	bool try_free = p->objective != PLANNER_DOWNTIME &&
-			p->free_share > 0 &&
-			(pl->free_this || pl->free_iters < PLANNER_FREE_ITERS);
 
 	c->nsend = all < c->window ? all : c->window;
 	t_it = (double)c->nsend * p->page_size / pl->link.mu;
@@ -856,8 +852,9 @@ static bool plan_iterate(struct planner *pl, struct plan_ctx *c,
 		/* the pages it adds: the model's cost, and at least what
 		 * came back lately in as long (the leak) */
 		double add = fmax(cost, pl->leak_known ? pl->leak * t_it : 0);
+		bool may = pl->free_this || pl->free_iters < PLANNER_FREE_ITERS;
 
-		if (!try_free || !c->nsend ||
+		if (!may || p->free_share <= 0 || !c->nsend ||
 		    add > p->free_share * ((double)c->nsend - add))
 			return true;
 		if (!pl->free_this)

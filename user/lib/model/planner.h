@@ -374,8 +374,7 @@ struct planner_params {
 				 * the pages it adds are at most this share
 				 * of those it takes off the stop-and-copy
 				 * (see Nearly free), [0, 1] (0.01); 0: never */
-	double min_gain;	/* [0, 1) (0.1), objective downtime, and the
-				 * nearly free iterations */
+	double min_gain;	/* [0, 1) (0.1), objective downtime */
 	double trade;		/* >= 0 (2), objective downtime */
 	unsigned int polish;	/* 0..100 (1), objective downtime */
 	unsigned int max_iters;	/* non-convergence after this, >= 1 (1000) */
