@@ -152,6 +152,7 @@ def test_bad_values_exit_2():
         ("precopy-plan", ["--max-ram", "3X"]),
         ("precopy-plan", ["--source", "nope"]),
         ("precopy-plan", ["-b", "-1"]),
+        ("precopy-plan", ["--free-share", "2"]),
         ("precopy-migrate", ["-b", "0"]),
         ("precopy-migrate", ["-d", "x"]),
         ("precopy-migrate", ["-m", "1"]),

@@ -55,6 +55,12 @@
 #define POLL_IDLE_US 2000	/* and otherwise */
 #define GUESS_WINDOW_BYTES (4u << 20)	/* the first window, at most */
 
+/* The planner's nearly free iterations end by its own cap, before QEMU's
+ * safety net (PLAN_EXEC_HOLDS syncs in a row where QEMU would have switched
+ * over) cuts them short. */
+_Static_assert(PLANNER_FREE_ITERS < PLAN_EXEC_HOLDS,
+	       "PLANNER_FREE_ITERS must stay under PLAN_EXEC_HOLDS");
+
 static struct plan_options env;
 
 /* ---------------------------------------------------------------------------
@@ -469,6 +475,8 @@ static int mig_start(struct plan_serve *s, struct mig *m, uint64_t generation)
 				env.bandwidth_mib * (1 << 20));
 	pp.objective = env.objective;
 	pp.handover = env.handover;
+	if (env.free_share >= 0)
+		pp.free_share = env.free_share;
 	/* the guess is QEMU's max-bandwidth, a cap and not a rate (1000
 	 * MiB/s over a 64 Mbit/s link): the first window is a few MiB, and
 	 * the next ones come from what that one measured */

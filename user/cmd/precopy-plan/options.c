@@ -63,6 +63,7 @@ enum {
 	OPT_PROMETHEUS,
 	OPT_DOMAIN,
 	OPT_HANDOVER,
+	OPT_FREE_SHARE,
 };
 
 static const struct argp_option opts[] = {
@@ -95,6 +96,11 @@ static const struct argp_option opts[] = {
 	  "switched over and the plan does not converge, hand the switchover "
 	  "back to QEMU's own rule when the plan has cost this share of "
 	  "stock's pages more (default 0.1; 1: never)", 0 },
+	{ "free-share", OPT_FREE_SHARE, "SHARE", 0, "Objectives pages and "
+	  "time: below the downtime limit, run one more short iteration when "
+	  "the pages it adds are at most this share of those it takes off the "
+	  "stop-and-copy (default 0.01; 0: stop as soon as the rest fits the "
+	  "limit)", 0 },
 	{ "once", OPT_ONCE, NULL, 0, "Exit after one migration completes", 0 },
 	{ "prometheus", OPT_PROMETHEUS, "ADDR:PORT", 0, "Serve /metrics for "
 	  "Prometheus (plans, fallbacks, rejected plans, bandwidth, remaining "
@@ -166,6 +172,9 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	case OPT_HANDOVER:
 		o->handover = cli_parse_num(arg, 0, 1, state, "--handover");
 		break;
+	case OPT_FREE_SHARE:
+		o->free_share = cli_parse_num(arg, 0, 1, state, "--free-share");
+		break;
 	case 'E':
 		o->epoch_ms = cli_parse_epoch_ms(arg, state);
 		break;
@@ -234,6 +243,7 @@ void plan_options__parse(struct plan_options *o, int argc, char **argv)
 		.downtime_ms = 300,
 		.epoch_ms = 100,
 		.handover = 0.1,
+		.free_share = -1,
 		.max_ram = 64ULL << 30,
 	};
 	parsing = o;

@@ -23,6 +23,7 @@ struct plan_options {
 	double downtime_ms;
 	enum planner_objective objective;
 	double handover;	/* planner_params.handover */
+	double free_share;	/* planner_params.free_share; < 0: its default */
 	unsigned int epoch_ms;
 	enum plan_source source;
 	uint64_t max_ram;
