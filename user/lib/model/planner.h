@@ -261,6 +261,14 @@
  * with the workload. What bounds the regret by default is the order
  * itself: pages under `coarse` risk, most of memory, go in QEMU's order
  * and pass; only pages with evidence of writes are reordered or held.
+ * Tried again on 2026-12-08 (tools/eval/score, 231 tuning cases):
+ * guard 0.02 took the tuning median from 0.916 to 0.924; guard 0.02 only
+ * while the plan is not converging left the medians as they were and
+ * brought two fresh cases that nobody converges on (cut at 2 RAMs) from
+ * 1.056 and 1.025 to 1.008 and 0.999, but took a tuning scan from 0.499
+ * to 0.858 (k = 1) and from 0.659 to 0.772 (16 MiB/s): the plan wins
+ * those by holding on through its stall, and nothing the planner knows
+ * then tells the two kinds apart.
  *
  * Handover. Whatever guard is, once the shadow has switched over, the
  * plan is not converging (below) with R over the budget, and its regret is
